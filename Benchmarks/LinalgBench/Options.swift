@@ -1,0 +1,66 @@
+import Foundation
+
+/// Command-line options shared by every benchmark.
+struct BenchOptions {
+    var json = false
+    var threads = [1, 2]
+    var shapes: [String]? = nil
+    var repetitions = 7
+
+    init(_ arguments: [String]) {
+        var iterator = arguments.makeIterator()
+        while let argument = iterator.next() {
+            switch argument {
+            case "--json": json = true
+            case "--threads": threads = (iterator.next() ?? "").split(separator: ",").compactMap { Int($0) }
+            case "--shapes": shapes = (iterator.next() ?? "").split(separator: ",").map(String.init)
+            case "--reps": repetitions = Int(iterator.next() ?? "") ?? repetitions
+            default:
+                FileHandle.standardError.write(Data("unknown option '\(argument)'\n".utf8))
+                exit(2)
+            }
+        }
+    }
+}
+
+/// Median wall time of `repetitions` runs of `body`, after one warm-up run.
+func medianSeconds(repetitions: Int, _ body: () -> Void) -> Double {
+    body()
+    var times: [Double] = []
+    for _ in 0..<max(1, repetitions) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+    }
+    times.sort()
+    return times[times.count / 2]
+}
+
+/// One result: a JSON line or a table row.
+func report(_ fields: [(String, Any)], json: Bool, row: String) {
+    if json {
+        let body = fields.map { key, value -> String in
+            switch value {
+            case let text as String: return "\"\(key)\":\"\(text)\""
+            case let number as Double: return "\"\(key)\":\(String(format: "%.6g", number))"
+            default: return "\"\(key)\":\(value)"
+            }
+        }
+        print("{" + body.joined(separator: ",") + "}")
+    } else {
+        print(row)
+    }
+}
+
+/// A small, fast, seedable generator (SplitMix64) for benchmark inputs.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

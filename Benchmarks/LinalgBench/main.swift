@@ -1,0 +1,25 @@
+import Foundation
+import Linalg
+
+/// linalg-bench: timings of Linalg's kernels, as a table or (with --json) one JSON object per line.
+///
+///   linalg-bench gemm [--json] [--threads 1,2] [--shapes MxNxK,...] [--reps N]
+let usage = """
+    usage: linalg-bench gemm [--json] [--threads 1,2] [--shapes MxNxK,...] [--reps N]
+    """
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+guard let command = arguments.first else {
+    print(usage)
+    exit(2)
+}
+arguments.removeFirst()
+let options = BenchOptions(arguments)
+
+switch command {
+case "gemm":
+    runGEMMBenchmark(options)
+default:
+    FileHandle.standardError.write(Data("unknown benchmark '\(command)'\n\(usage)\n".utf8))
+    exit(2)
+}

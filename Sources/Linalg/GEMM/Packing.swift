@@ -1,0 +1,58 @@
+/// Packing copies a block of op(A) or op(B) into the order the micro-kernel reads it, so that the
+/// kernel streams both operands with unit stride from aligned memory whatever the operands'
+/// strides. Partial panels at the bottom/right edge are padded with zeros, which lets the kernel
+/// always run full tiles. Cost: one pass over the block, O(rows·columns), against O(m·n·k) flops.
+
+/// Packs the `rows × depth` block `a` into micro-panels of `panelRows` rows: panel p holds rows
+/// p·panelRows ..< (p+1)·panelRows, stored k-major (panelRows consecutive scalars per k).
+func packA<T: LinalgScalar>(_ a: MatrixView<T>, panelRows mr: Int, into destination: UnsafeMutablePointer<T>) {
+    let depth = a.columns
+    var out = destination
+    for top in stride(from: 0, to: a.rows, by: mr) {
+        let height = min(mr, a.rows - top)
+        let source = a.base + top &* a.rowStride
+        if a.columnStride == 1 {
+            // Rows are contiguous in k: read along a row, write with stride mr.
+            for i in 0..<height {
+                let row = source + i &* a.rowStride
+                for k in 0..<depth { out[k &* mr &+ i] = row[k] }
+            }
+        } else {
+            for k in 0..<depth {
+                let column = source + k &* a.columnStride
+                for i in 0..<height { out[k &* mr &+ i] = column[i &* a.rowStride] }
+            }
+        }
+        if height < mr {
+            for k in 0..<depth { for i in height..<mr { out[k &* mr &+ i] = 0 } }
+        }
+        out += mr &* depth
+    }
+}
+
+/// Packs the `depth × columns` block `b` into micro-panels of `panelColumns` columns: panel q
+/// holds columns q·panelColumns ..< (q+1)·panelColumns, stored k-major (panelColumns consecutive
+/// scalars per k).
+func packB<T: LinalgScalar>(_ b: MatrixView<T>, panelColumns nr: Int, into destination: UnsafeMutablePointer<T>) {
+    let depth = b.rows
+    var out = destination
+    for left in stride(from: 0, to: b.columns, by: nr) {
+        let width = min(nr, b.columns - left)
+        let source = b.base + left &* b.columnStride
+        if b.columnStride == 1 {
+            // Rows of B are contiguous: each k is one straight copy.
+            for k in 0..<depth {
+                (out + k &* nr).update(from: source + k &* b.rowStride, count: width)
+            }
+        } else {
+            for j in 0..<width {
+                let column = source + j &* b.columnStride
+                for k in 0..<depth { out[k &* nr &+ j] = column[k &* b.rowStride] }
+            }
+        }
+        if width < nr {
+            for k in 0..<depth { (out + k &* nr + width).update(repeating: 0, count: nr - width) }
+        }
+        out += nr &* depth
+    }
+}

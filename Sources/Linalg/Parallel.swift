@@ -1,0 +1,51 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// How many cores Linalg may use, and how work is split across them.
+///
+/// Every parallel routine partitions its output into disjoint parts whose elements are computed
+/// by exactly the same sequence of operations as in a single-threaded run, so results do not
+/// depend on the thread count.
+public enum Parallelism {
+    private static let configured = Atomic<Int>(0)
+
+    /// The number of threads parallel routines use when a call does not say; defaults to the
+    /// number of active processors. Setting 0 restores that default.
+    public static var maximumThreads: Int {
+        get {
+            let value = configured.load(ordering: .relaxed)
+            return value > 0 ? value : ProcessInfo.processInfo.activeProcessorCount
+        }
+        set { configured.store(max(0, newValue), ordering: .relaxed) }
+    }
+
+    /// The thread count for a call that asked for `requested` (nil: the default), for work of
+    /// `flops` floating-point operations: parallelism is worth a few microseconds of dispatch
+    /// only above about a million operations.
+    static func threads(requested: Int?, flops: Double) -> Int {
+        let limit = max(1, requested ?? maximumThreads)
+        return flops < 1.0e6 ? 1 : limit
+    }
+
+    /// Runs `body(part)` for `part` in `0..<parts`, concurrently when `parts > 1`.
+    static func forEach(_ parts: Int, _ body: @Sendable (Int) -> Void) {
+        if parts <= 1 {
+            if parts == 1 { body(0) }
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: parts, execute: body)
+    }
+
+    /// Splits `count` items into `parts` contiguous ranges whose bounds are multiples of `grain`
+    /// (except the last), as even as that allows.
+    static func split(_ count: Int, into parts: Int, grain: Int) -> [Range<Int>] {
+        let units = (count + grain - 1) / grain
+        let parts = max(1, min(parts, units))
+        return (0..<parts).map { p in
+            let lower = min(count, (units * p / parts) * grain)
+            let upper = min(count, (units * (p + 1) / parts) * grain)
+            return lower..<upper
+        }
+    }
+}

@@ -1,0 +1,3 @@
+import IsoMerge
+
+print("isomerge \(IsoMerge.version)")

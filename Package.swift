@@ -19,5 +19,6 @@ let package = Package(
         .executableTarget(name: "LinalgBench", dependencies: ["Linalg"], path: "Benchmarks/LinalgBench"),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
         .testTarget(name: "IsoMergeTests", dependencies: ["IsoMerge"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CommandLineTests", dependencies: ["isomerge"], resources: [.copy("Fixtures")]),
     ]
 )

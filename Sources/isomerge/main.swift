@@ -1,3 +1,43 @@
+import Foundation
 import IsoMerge
 
-print("isomerge \(IsoMerge.version)")
+/// isomerge: merge fine-tuned checkpoints, and look inside them.
+let usage = """
+    usage: isomerge <command> [options]
+
+    commands:
+      inspect PATH      list the tensors of a checkpoint (file, directory or shard index)
+
+    Run 'isomerge <command> --help' for a command's options and an example.
+    """
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let command = arguments.first else {
+    printError(usage)
+    exit(2)
+}
+if command == "--help" || command == "-h" || command == "help" {
+    print(usage)
+    exit(0)
+}
+if command == "--version" {
+    print("isomerge \(IsoMerge.version)")
+    exit(0)
+}
+let rest = Array(arguments.dropFirst())
+do {
+    switch command {
+    case "inspect": try InspectCommand.run(rest)
+    default: throw UsageError("unknown command '\(command)'\n\n\(usage)")
+    }
+} catch let error as UsageError {
+    printError("isomerge \(command): \(error)")
+    exit(2)
+} catch {
+    printError("isomerge \(command): \(error)")
+    exit(1)
+}

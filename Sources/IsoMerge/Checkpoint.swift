@@ -1,0 +1,155 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Linalg
+
+/// A model's tensors, from one safetensors file or from the shards of an index: tensor name →
+/// (file, header entry). Only headers are read on opening; data is read per tensor on demand.
+///
+/// Accepted forms: a `.safetensors` file; a directory holding `model.safetensors` or
+/// `model.safetensors.index.json`; or an index file `*.json` with
+/// `{"metadata": {...}, "weight_map": {tensor: shard file}}`, shards resolved relative to it.
+/// Every tensor must live in exactly the shard the index names.
+public final class Checkpoint: @unchecked Sendable {
+    /// The path as given.
+    public let path: String
+    /// The files the tensors live in (one, or the shards in name order).
+    public let files: [SafetensorsFile]
+    /// Every tensor, in file order (shard by shard).
+    public let tensors: [(file: Int, entry: TensorEntry)]
+    /// Metadata of the single file, or the string values of the index's "metadata".
+    public let metadata: [(key: String, value: String)]
+    private let index: [String: Int]
+
+    public init(path: String) throws(SafetensorsError) {
+        self.path = path
+        var resolved = path
+        if isDirectory(path) {
+            let directory = path.hasSuffix("/") ? path : path + "/"
+            if fileExists(directory + "model.safetensors") {
+                resolved = directory + "model.safetensors"
+            } else if fileExists(directory + "model.safetensors.index.json") {
+                resolved = directory + "model.safetensors.index.json"
+            } else {
+                throw SafetensorsError(file: path, "directory holds neither model.safetensors nor model.safetensors.index.json")
+            }
+        }
+        if resolved.hasSuffix(".json") {
+            (files, metadata) = try Self.openShards(indexPath: resolved)
+        } else {
+            let file = try SafetensorsFile(path: resolved)
+            files = [file]
+            metadata = file.header.metadata
+        }
+        var tensors: [(file: Int, entry: TensorEntry)] = []
+        var index: [String: Int] = [:]
+        for (fileIndex, file) in files.enumerated() {
+            for entry in file.entries {
+                if let earlier = index[entry.name] {
+                    throw SafetensorsError(file: path, tensor: entry.name,
+                                           "appears in two shards: \(files[tensors[earlier].file].path) and \(file.path)")
+                }
+                index[entry.name] = tensors.count
+                tensors.append((fileIndex, entry))
+            }
+        }
+        self.tensors = tensors
+        self.index = index
+    }
+
+    /// The entry and file of tensor `name`, or nil.
+    public func tensor(named name: String) -> (file: SafetensorsFile, entry: TensorEntry)? {
+        index[name].map { (files[tensors[$0].file], tensors[$0].entry) }
+    }
+
+    /// Tensor `name` converted to `T`.
+    public func values<T: LinalgScalar>(of name: String, as type: T.Type = T.self) throws(SafetensorsError) -> [T] {
+        guard let (file, entry) = tensor(named: name) else { throw SafetensorsError(file: path, tensor: name, "no such tensor") }
+        return try file.values(of: entry, as: type)
+    }
+
+    /// Tensor `name`'s stored bytes.
+    public func rawBytes(of name: String) throws(SafetensorsError) -> [UInt8] {
+        guard let (file, entry) = tensor(named: name) else { throw SafetensorsError(file: path, tensor: name, "no such tensor") }
+        return try file.rawBytes(of: entry)
+    }
+
+    /// Opens the shards an index names and checks that each tensor is where the index says.
+    static func openShards(indexPath: String) throws(SafetensorsError) -> ([SafetensorsFile], [(key: String, value: String)]) {
+        let bytes = try readWholeFile(indexPath, limit: SafetensorsHeader.maximumLength)
+        let root: JSONValue
+        do {
+            root = try JSONValue.parse(bytes)
+        } catch {
+            throw SafetensorsError(file: indexPath, "index is not valid JSON: \(error)")
+        }
+        guard case .object = root else { throw SafetensorsError(file: indexPath, "index is \(root.kind), not a JSON object") }
+        guard let weightMap = root["weight_map"], case let .object(mapping) = weightMap else {
+            throw SafetensorsError(file: indexPath, "index has no \"weight_map\" object")
+        }
+        var metadata: [(key: String, value: String)] = []
+        if let meta = root["metadata"] {
+            guard case let .object(members) = meta else { throw SafetensorsError(file: indexPath, "index \"metadata\" is \(meta.kind), not an object") }
+            for (key, value) in members {
+                switch value {
+                case let .string(text): metadata.append((key, text))
+                case .number, .bool: metadata.append((key, value.serialized))
+                default: break
+                }
+            }
+        }
+        let directory = indexPath.lastIndex(of: "/").map { String(indexPath[...$0]) } ?? ""
+        var shardNames: [String] = []
+        var shardOf: [String: String] = [:]
+        for (tensor, value) in mapping {
+            guard case let .string(shard) = value else {
+                throw SafetensorsError(file: indexPath, tensor: tensor, "weight_map value is \(value.kind), not a file name")
+            }
+            shardOf[tensor] = shard
+            if !shardNames.contains(shard) { shardNames.append(shard) }
+        }
+        shardNames.sort()
+        var files: [SafetensorsFile] = []
+        for shard in shardNames {
+            let file = try SafetensorsFile(path: shard.hasPrefix("/") ? shard : directory + shard)
+            for entry in file.entries where shardOf[entry.name] != shard {
+                if let other = shardOf[entry.name] {
+                    throw SafetensorsError(file: indexPath, tensor: entry.name, "is in shard \(shard) but the index maps it to \(other)")
+                }
+                throw SafetensorsError(file: indexPath, tensor: entry.name, "is in shard \(shard) but missing from the index's weight_map")
+            }
+            files.append(file)
+        }
+        for (tensor, shard) in shardOf {
+            let file = files[shardNames.firstIndex(of: shard)!]
+            if file.entry(named: tensor) == nil {
+                throw SafetensorsError(file: indexPath, tensor: tensor, "is mapped to shard \(shard), which does not contain it")
+            }
+        }
+        return (files, metadata)
+    }
+}
+
+func isDirectory(_ path: String) -> Bool {
+    var info = stat()
+    return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+}
+
+func fileExists(_ path: String) -> Bool {
+    access(path, F_OK) == 0
+}
+
+/// A whole (small) file's bytes; larger than `limit` is an error.
+func readWholeFile(_ path: String, limit: Int) throws(SafetensorsError) -> [UInt8] {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw SafetensorsError(file: path, "cannot open: \(systemError())") }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { throw SafetensorsError(file: path, "cannot stat: \(systemError())") }
+    guard Int(info.st_size) <= limit else { throw SafetensorsError(file: path, "is \(info.st_size) bytes, larger than the \(limit)-byte limit") }
+    var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+    try SafetensorsFile.readFully(fd, into: &bytes, at: 0, path: path)
+    return bytes
+}

@@ -1,0 +1,130 @@
+/// One tensor's header entry: where its bytes lie in the data buffer and how to read them.
+public struct TensorEntry: Sendable, Equatable {
+    public let name: String
+    public let dtype: DType
+    public let shape: [Int]
+    /// Byte range relative to the start of the data buffer.
+    public let dataOffsets: Range<Int>
+
+    public var elementCount: Int { shape.reduce(1, *) }
+    public var byteCount: Int { dataOffsets.count }
+}
+
+/// A parsed and validated safetensors header.
+///
+/// Layout: an 8-byte little-endian length N, N bytes of UTF-8 JSON, then the data buffer. The
+/// JSON maps tensor names to `{"dtype", "shape", "data_offsets": [begin, end]}` and may hold a
+/// `"__metadata__"` map of strings to strings. Validation enforces what the reference loader
+/// enforces, plus unique names: sorted by offset, tensors tile the buffer exactly (start at 0,
+/// no gaps, no overlap, nothing after the last), and each range holds exactly
+/// numel × element size bytes, computed with overflow checks.
+public struct SafetensorsHeader: Sendable {
+    /// The largest header the reference loader accepts.
+    public static let maximumLength = 100_000_000
+
+    /// Tensors in data-buffer order.
+    public let entries: [TensorEntry]
+    /// `__metadata__`, in file order.
+    public let metadata: [(key: String, value: String)]
+    /// N: the JSON text's length in bytes (the data buffer starts at 8 + N).
+    public let length: Int
+
+    /// Validates the JSON text `json` (the N header bytes) of a file of `fileSize` bytes.
+    public init(json: [UInt8], fileSize: Int, file: String) throws(SafetensorsError) {
+        length = json.count
+        guard let first = json.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }), first == UInt8(ascii: "{")
+        else {
+            throw SafetensorsError(file: file, "header is not a JSON object (it must start with '{')")
+        }
+        let root: JSONValue
+        do {
+            root = try JSONValue.parse(json)
+        } catch {
+            throw SafetensorsError(file: file, "header is not valid JSON: \(error)")
+        }
+        guard case let .object(members) = root else {
+            throw SafetensorsError(file: file, "header is \(root.kind), not a JSON object")
+        }
+        var metadata: [(key: String, value: String)] = []
+        var entries: [TensorEntry] = []
+        for (name, value) in members {
+            if name == "__metadata__" {
+                metadata = try Self.parseMetadata(value, file: file)
+            } else {
+                entries.append(try Self.parseEntry(name: name, value, file: file))
+            }
+        }
+        entries.sort { ($0.dataOffsets.lowerBound, $0.dataOffsets.upperBound) < ($1.dataOffsets.lowerBound, $1.dataOffsets.upperBound) }
+        var expectedStart = 0
+        for entry in entries {
+            if entry.dataOffsets.lowerBound != expectedStart {
+                let problem = entry.dataOffsets.lowerBound > expectedStart
+                    ? "leaves a gap (previous data ends at \(expectedStart))"
+                    : "overlaps the previous tensor (which ends at \(expectedStart))"
+                throw SafetensorsError(file: file, tensor: entry.name,
+                                       "data_offsets [\(entry.dataOffsets.lowerBound), \(entry.dataOffsets.upperBound)] \(problem)")
+            }
+            expectedStart = entry.dataOffsets.upperBound
+        }
+        let bufferSize = fileSize - 8 - json.count
+        if expectedStart != bufferSize {
+            throw SafetensorsError(file: file, expectedStart < bufferSize
+                ? "tensors cover \(expectedStart) bytes but the data buffer holds \(bufferSize) (trailing bytes)"
+                : "tensors need \(expectedStart) bytes but the data buffer holds only \(bufferSize) (file truncated?)")
+        }
+        self.entries = entries
+        self.metadata = metadata
+    }
+
+    static func parseMetadata(_ value: JSONValue, file: String) throws(SafetensorsError) -> [(key: String, value: String)] {
+        guard case let .object(members) = value else {
+            throw SafetensorsError(file: file, "__metadata__ is \(value.kind), not an object of strings")
+        }
+        var result: [(key: String, value: String)] = []
+        for (key, item) in members {
+            guard case let .string(text) = item else {
+                throw SafetensorsError(file: file, "__metadata__ value for '\(key)' is \(item.kind), not a string")
+            }
+            result.append((key, text))
+        }
+        return result
+    }
+
+    static func parseEntry(name: String, _ value: JSONValue, file: String) throws(SafetensorsError) -> TensorEntry {
+        func fail(_ message: String) -> SafetensorsError { SafetensorsError(file: file, tensor: name, message) }
+        guard case .object = value else { throw fail("entry is \(value.kind), not an object") }
+        guard let dtypeValue = value["dtype"] else { throw fail("missing \"dtype\"") }
+        guard case let .string(dtypeName) = dtypeValue else { throw fail("dtype is \(dtypeValue.kind), not a string") }
+        guard let dtype = DType(rawValue: dtypeName) else { throw fail("unknown dtype '\(dtypeName)'") }
+        guard let shapeValue = value["shape"] else { throw fail("missing \"shape\"") }
+        guard case let .array(shapeItems) = shapeValue else { throw fail("shape is \(shapeValue.kind), not a list") }
+        var shape: [Int] = []
+        for item in shapeItems {
+            guard let dimension = item.nonNegativeInteger else {
+                throw fail("shape entry \(item.serialized) is not a non-negative integer")
+            }
+            shape.append(dimension)
+        }
+        guard let offsetsValue = value["data_offsets"] else { throw fail("missing \"data_offsets\"") }
+        guard case let .array(offsetItems) = offsetsValue, offsetItems.count == 2 else {
+            throw fail("data_offsets \(offsetsValue.serialized) is not a list of two offsets")
+        }
+        guard let begin = offsetItems[0].nonNegativeInteger, let end = offsetItems[1].nonNegativeInteger else {
+            throw fail("data_offsets \(offsetsValue.serialized) are not non-negative integers")
+        }
+        guard begin <= end else { throw fail("data_offsets [\(begin), \(end)] end before they begin") }
+        var elements = 1
+        for dimension in shape {
+            let (product, overflow) = elements.multipliedReportingOverflow(by: dimension)
+            if overflow { throw fail("shape \(shape) has more elements than can be counted (overflow)") }
+            elements = product
+        }
+        guard let needed = dtype.byteCount(elements: elements) else {
+            throw fail("shape \(shape) of \(dtype.rawValue) does not fill a whole number of bytes or overflows")
+        }
+        if end - begin != needed {
+            throw fail("data_offsets [\(begin), \(end)] hold \(end - begin) bytes but shape \(shape) of \(dtype.rawValue) needs \(needed)")
+        }
+        return TensorEntry(name: name, dtype: dtype, shape: shape, dataOffsets: begin..<end)
+    }
+}

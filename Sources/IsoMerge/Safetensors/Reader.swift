@@ -1,0 +1,148 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Linalg
+
+/// A safetensors file opened for reading: the header is read and validated at once, tensor data
+/// only when asked for, with positioned reads. The file is opened read-only and never modified;
+/// peak memory is the header plus what the caller asks for.
+public final class SafetensorsFile: @unchecked Sendable {
+    /// The path as given, used in every error message.
+    public let path: String
+    public let header: SafetensorsHeader
+    private let descriptor: Int32
+    private let index: [String: Int]
+
+    /// Tensors in data-buffer order.
+    public var entries: [TensorEntry] { header.entries }
+
+    public init(path: String) throws(SafetensorsError) {
+        self.path = path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SafetensorsError(file: path, "cannot open: \(systemError())") }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            close(fd)
+            throw SafetensorsError(file: path, "cannot stat: \(systemError())")
+        }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            close(fd)
+            throw SafetensorsError(file: path, "is a directory, not a .safetensors file")
+        }
+        descriptor = fd
+        let fileSize = Int(info.st_size)
+        do throws(SafetensorsError) {
+            guard fileSize >= 8 else {
+                throw SafetensorsError(file: path, "file is \(fileSize) bytes, too small for the 8-byte header length")
+            }
+            var lengthBytes = [UInt8](repeating: 0, count: 8)
+            try Self.readFully(fd, into: &lengthBytes, at: 0, path: path)
+            let length = lengthBytes.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+            guard length <= UInt64(SafetensorsHeader.maximumLength) else {
+                throw SafetensorsError(file: path, "header length \(length) exceeds the limit of \(SafetensorsHeader.maximumLength) bytes")
+            }
+            guard 8 + Int(length) <= fileSize else {
+                throw SafetensorsError(file: path, "header length \(length) runs past the end of the \(fileSize)-byte file")
+            }
+            var json = [UInt8](repeating: 0, count: Int(length))
+            try Self.readFully(fd, into: &json, at: 8, path: path)
+            header = try SafetensorsHeader(json: json, fileSize: fileSize, file: path)
+        } catch {
+            close(fd)
+            throw error
+        }
+        var index: [String: Int] = [:]
+        for (position, entry) in header.entries.enumerated() { index[entry.name] = position }
+        self.index = index
+    }
+
+    deinit { close(descriptor) }
+
+    /// The entry named `name`, or nil.
+    public func entry(named name: String) -> TensorEntry? {
+        index[name].map { header.entries[$0] }
+    }
+
+    /// The tensor's raw bytes, exactly as stored.
+    public func rawBytes(of entry: TensorEntry) throws(SafetensorsError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: entry.byteCount)
+        try Self.readFully(descriptor, into: &bytes, at: dataStart + entry.dataOffsets.lowerBound, path: path,
+                           tensor: entry.name)
+        return bytes
+    }
+
+    /// The tensor's elements converted exactly to `T` (F64, F32, F16 or BF16 storage; F64 into
+    /// Float rounds to nearest).
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
+    public func values<T: LinalgScalar>(of entry: TensorEntry, as _: T.Type = T.self) throws(SafetensorsError) -> [T] {
+        guard entry.dtype.isConvertibleFloat else {
+            throw SafetensorsError(file: path, tensor: entry.name, "dtype \(entry.dtype.rawValue) is not a float type IsoMerge converts (F64, F32, F16, BF16)")
+        }
+        var result = [T](repeating: 0, count: entry.elementCount)
+        // Convert in chunks so that the raw copy never exceeds 1 MiB beside the result.
+        let elementBytes = entry.dtype.bits / 8
+        let chunkElements = max(1, (1 << 20) / elementBytes)
+        var scratch = [UInt8](repeating: 0, count: min(entry.byteCount, chunkElements * elementBytes))
+        var done = 0
+        while done < entry.elementCount {
+            let count = min(chunkElements, entry.elementCount - done)
+            if scratch.count != count * elementBytes { scratch = [UInt8](repeating: 0, count: count * elementBytes) }
+            try Self.readFully(descriptor, into: &scratch,
+                               at: dataStart + entry.dataOffsets.lowerBound + done * elementBytes, path: path,
+                               tensor: entry.name)
+            scratch.withUnsafeBytes { raw in
+                result.withUnsafeMutableBufferPointer { out in
+                    convert(raw, dtype: entry.dtype, into: out.baseAddress! + done, count: count)
+                }
+            }
+            done += count
+        }
+        return result
+    }
+
+    private var dataStart: Int { 8 + header.length }
+
+    /// pread until `buffer` is full; a short file is an error, never a hang.
+    static func readFully(_ fd: Int32, into buffer: inout [UInt8], at offset: Int, path: String,
+                          tensor: String? = nil) throws(SafetensorsError) {
+        var done = 0
+        let total = buffer.count
+        while done < total {
+            let got = buffer.withUnsafeMutableBytes { raw in
+                pread(fd, raw.baseAddress! + done, total - done, off_t(offset + done))
+            }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw SafetensorsError(file: path, tensor: tensor, "read failed: \(systemError())")
+            }
+            if got == 0 {
+                throw SafetensorsError(file: path, tensor: tensor, "file ended early (truncated while reading?)")
+            }
+            done += got
+        }
+    }
+}
+
+/// Converts `count` little-endian elements of `dtype` at `raw` into `out`.
+func convert<T: LinalgScalar>(_ raw: UnsafeRawBufferPointer, dtype: DType, into out: UnsafeMutablePointer<T>, count: Int) {
+    switch dtype {
+    case .f64:
+        for i in 0..<count { out[i] = T(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
+    case .f32:
+        for i in 0..<count { out[i] = T(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))) }
+    case .f16:
+        for i in 0..<count { out[i] = T(HalfPrecision.float(fromF16: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))) }
+    case .bf16:
+        for i in 0..<count { out[i] = T(HalfPrecision.float(fromBF16: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))) }
+    default:
+        preconditionFailure("convert: \(dtype) is not a convertible float type")
+    }
+}
+
+/// The text for the current `errno`.
+func systemError() -> String {
+    String(cString: strerror(errno))
+}

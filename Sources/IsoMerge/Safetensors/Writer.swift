@@ -1,0 +1,274 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Linalg
+
+/// One planned output tensor.
+public struct TensorSpec: Sendable, Equatable {
+    public let name: String
+    public let dtype: DType
+    public let shape: [Int]
+
+    public init(name: String, dtype: DType, shape: [Int]) {
+        self.name = name
+        self.dtype = dtype
+        self.shape = shape
+    }
+
+    public var elementCount: Int { shape.reduce(1, *) }
+    /// Stored size; precondition: the shape's byte size is representable.
+    public var byteCount: Int { dtype.byteCount(elements: elementCount)! }
+}
+
+/// Writes one safetensors file by streaming: the header is computed from the planned tensor list
+/// up front, then tensors are written one at a time in file order, so the whole output is never
+/// in memory. The file appears atomically: bytes go to a temporary file in the target directory,
+/// which is fsynced and renamed over the target by `finish()`; an abandoned or failed writer
+/// removes its temporary file and leaves any existing target untouched.
+///
+/// Byte-compatible with the reference writer: tensors sorted by dtype (descending, in the
+/// format's declaration order) then name, compact JSON with `__metadata__` first and its keys
+/// sorted, padded with spaces to a multiple of 8 bytes.
+public final class SafetensorsWriter {
+    public let path: String
+    /// The tensors in the order they must be written.
+    public let order: [TensorSpec]
+    private let temporaryPath: String
+    private let descriptor: Int32
+    private let overwrite: Bool
+    private var written = 0
+    private var state: State = .open
+
+    private enum State { case open, finished, abandoned }
+
+    public init(path: String, tensors: [TensorSpec], metadata: [String: String] = [:],
+                overwrite: Bool = false) throws(SafetensorsError) {
+        self.path = path
+        self.overwrite = overwrite
+        var names = Set<String>()
+        for spec in tensors {
+            guard names.insert(spec.name).inserted else { throw SafetensorsError(file: path, tensor: spec.name, "planned twice") }
+            guard spec.name != "__metadata__" else { throw SafetensorsError(file: path, "'__metadata__' is not a tensor name") }
+            guard spec.dtype.byteCount(elements: spec.elementCount) != nil else {
+                throw SafetensorsError(file: path, tensor: spec.name, "shape \(spec.shape) of \(spec.dtype.rawValue) has no whole byte size")
+            }
+        }
+        order = Self.fileOrder(tensors)
+        if !overwrite && access(path, F_OK) == 0 {
+            throw SafetensorsError(file: path, "already exists (allow overwriting to replace it)")
+        }
+        (temporaryPath, descriptor) = try createTemporaryFile(beside: path)
+        do throws(SafetensorsError) {
+            try writeAll(Array(Self.headerBytes(order: order, metadata: metadata)))
+        } catch {
+            abandon()
+            throw error
+        }
+    }
+
+    deinit {
+        if state == .open { abandon() }
+    }
+
+    /// The reference writer's order: dtype descending, then name ascending.
+    public static func fileOrder(_ tensors: [TensorSpec]) -> [TensorSpec] {
+        tensors.sorted { $0.dtype != $1.dtype ? $0.dtype > $1.dtype : $0.name < $1.name }
+    }
+
+    /// The 8-byte length and the padded JSON header for tensors already in file order.
+    static func headerBytes(order: [TensorSpec], metadata: [String: String]) -> [UInt8] {
+        var metadata = metadata
+        if metadata["format"] == nil { metadata["format"] = "pt" }
+        var members: [(key: String, value: JSONValue)] = [
+            ("__metadata__", .object(metadata.keys.sorted().map { ($0, .string(metadata[$0]!)) })),
+        ]
+        var offset = 0
+        for spec in order {
+            let end = offset + spec.byteCount
+            members.append((spec.name, .object([
+                ("dtype", .string(spec.dtype.rawValue)),
+                ("shape", .array(spec.shape.map { .number(String($0)) })),
+                ("data_offsets", .array([.number(String(offset)), .number(String(end))])),
+            ])))
+            offset = end
+        }
+        var json = Array(JSONValue.object(members).serialized.utf8)
+        json += [UInt8](repeating: 0x20, count: (8 - json.count % 8) % 8)
+        let length = UInt64(json.count)
+        return (0..<8).map { UInt8(truncatingIfNeeded: length >> (8 * $0)) } + json
+    }
+
+    /// The next tensor to write, or nil when all are written.
+    public var nextTensor: TensorSpec? { written < order.count ? order[written] : nil }
+
+    /// Writes the next tensor's stored bytes.
+    public func write(_ name: String, bytes: UnsafeRawBufferPointer) throws(SafetensorsError) {
+        let spec = try expect(name)
+        guard bytes.count == spec.byteCount else {
+            throw SafetensorsError(file: path, tensor: name, "got \(bytes.count) bytes, expected \(spec.byteCount)")
+        }
+        try writeAll(bytes)
+        written += 1
+    }
+
+    /// Writes the next tensor from values, converted to its planned float dtype (rounding to
+    /// nearest even; Double → F16/BF16 rounds once).
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
+    public func write<T: LinalgScalar>(_ name: String, values: UnsafeBufferPointer<T>) throws(SafetensorsError) {
+        let spec = try expect(name)
+        guard spec.dtype.isConvertibleFloat else {
+            throw SafetensorsError(file: path, tensor: name, "cannot write values as \(spec.dtype.rawValue)")
+        }
+        guard values.count == spec.elementCount else {
+            throw SafetensorsError(file: path, tensor: name, "got \(values.count) values, shape \(spec.shape) needs \(spec.elementCount)")
+        }
+        let elementBytes = spec.dtype.bits / 8
+        let chunk = max(1, (1 << 20) / elementBytes)
+        var scratch = [UInt8](repeating: 0, count: min(values.count, chunk) * elementBytes)
+        var done = 0
+        while done < values.count {
+            let count = min(chunk, values.count - done)
+            scratch.withUnsafeMutableBytes { raw in
+                encode(UnsafeBufferPointer(rebasing: values[done..<(done + count)]), as: spec.dtype, into: raw)
+            }
+            if let error = scratch.withUnsafeBytes({ raw in
+                writeRaw(UnsafeRawBufferPointer(rebasing: raw[0..<(count * elementBytes)]))
+            }) {
+                throw error
+            }
+            done += count
+        }
+        written += 1
+    }
+
+    /// Makes the file visible at `path`: checks every tensor was written, fsyncs, renames.
+    public func finish() throws(SafetensorsError) {
+        guard state == .open else { throw SafetensorsError(file: path, "writer already closed") }
+        if let missing = nextTensor {
+            abandon()
+            throw SafetensorsError(file: path, tensor: missing.name, "was never written")
+        }
+        if fsync(descriptor) != 0 {
+            let message = systemError()
+            abandon()
+            throw SafetensorsError(file: path, "fsync failed: \(message)")
+        }
+        close(descriptor)
+        if !overwrite && access(path, F_OK) == 0 {
+            unlink(temporaryPath)
+            state = .abandoned
+            throw SafetensorsError(file: path, "already exists (allow overwriting to replace it)")
+        }
+        if rename(temporaryPath, path) != 0 {
+            let message = systemError()
+            unlink(temporaryPath)
+            state = .abandoned
+            throw SafetensorsError(file: path, "cannot rename the finished file into place: \(message)")
+        }
+        state = .finished
+        syncDirectory(of: path)
+    }
+
+    /// Gives up: removes the temporary file; the target is untouched.
+    public func abandon() {
+        guard state == .open else { return }
+        close(descriptor)
+        unlink(temporaryPath)
+        state = .abandoned
+    }
+
+    private func expect(_ name: String) throws(SafetensorsError) -> TensorSpec {
+        guard state == .open else { throw SafetensorsError(file: path, tensor: name, "writer already closed") }
+        guard let spec = nextTensor else { throw SafetensorsError(file: path, tensor: name, "all planned tensors were already written") }
+        guard spec.name == name else {
+            throw SafetensorsError(file: path, tensor: name, "written out of order: the next tensor in the file is '\(spec.name)'")
+        }
+        return spec
+    }
+
+    private func writeAll(_ bytes: [UInt8]) throws(SafetensorsError) {
+        if let error = bytes.withUnsafeBytes({ writeRaw($0) }) { throw error }
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(SafetensorsError) {
+        if let error = writeRaw(bytes) { throw error }
+    }
+
+    /// Writes every byte (retrying short writes); on failure abandons the file and returns why.
+    private func writeRaw(_ bytes: UnsafeRawBufferPointer) -> SafetensorsError? {
+        var done = 0
+        while done < bytes.count {
+            let wrote = systemWrite(descriptor, bytes.baseAddress! + done, bytes.count - done)
+            if wrote < 0 {
+                if errno == EINTR { continue }
+                let message = systemError()
+                abandon()
+                return SafetensorsError(file: path, "write failed: \(message)")
+            }
+            done += wrote
+        }
+        return nil
+    }
+}
+
+/// Stores `values` as little-endian `dtype` elements into `out`.
+func encode<T: LinalgScalar>(_ values: UnsafeBufferPointer<T>, as dtype: DType, into out: UnsafeMutableRawBufferPointer) {
+    switch dtype {
+    case .f64:
+        for (i, v) in values.enumerated() { out.storeBytes(of: Double(v).bitPattern.littleEndian, toByteOffset: 8 * i, as: UInt64.self) }
+    case .f32:
+        for (i, v) in values.enumerated() { out.storeBytes(of: Float(v).bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self) }
+    case .f16:
+        for (i, v) in values.enumerated() {
+            out.storeBytes(of: HalfPrecision.f16Bits(from: singleRounding(v)).littleEndian, toByteOffset: 2 * i, as: UInt16.self)
+        }
+    case .bf16:
+        for (i, v) in values.enumerated() {
+            out.storeBytes(of: HalfPrecision.bf16Bits(from: singleRounding(v)).littleEndian, toByteOffset: 2 * i, as: UInt16.self)
+        }
+    default:
+        preconditionFailure("encode: \(dtype) is not a convertible float type")
+    }
+}
+
+/// A Float that rounds to 16 bits exactly as `value` itself would (round-to-odd from Double).
+@inline(__always)
+func singleRounding<T: LinalgScalar>(_ value: T) -> Float {
+    if let float = value as? Float { return float }
+    return Float(roundingToOdd: Double(value))
+}
+
+/// Creates a new, empty temporary file in the directory of `path`.
+func createTemporaryFile(beside path: String) throws(SafetensorsError) -> (String, Int32) {
+    let slash = path.lastIndex(of: "/")
+    let directory = slash.map { String(path[...$0]) } ?? ""
+    let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
+    for attempt in 0..<100 {
+        let candidate = "\(directory).\(base).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))-\(attempt)"
+        let fd = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        if fd >= 0 { return (candidate, fd) }
+        if errno != EEXIST {
+            throw SafetensorsError(file: path, "cannot create a file in \(directory.isEmpty ? "the current directory" : directory): \(systemError())")
+        }
+    }
+    throw SafetensorsError(file: path, "cannot create a temporary file beside it")
+}
+
+/// fsyncs the directory holding `path`, so that a rename survives a crash.
+func syncDirectory(of path: String) {
+    let directory = path.lastIndex(of: "/").map { String(path[...$0]) } ?? "."
+    let fd = open(directory, O_RDONLY | O_CLOEXEC)
+    if fd >= 0 {
+        fsync(fd)
+        close(fd)
+    }
+}
+
+/// POSIX write(2) (named so that it does not clash with the writer's own `write` methods).
+@inline(__always)
+func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+    write(fd, buffer, count)
+}

@@ -1,0 +1,80 @@
+/// Compact WY representation of a product of reflectors, H₀H₁⋯H_{b−1} = I − V·T·Vᵀ (Schreiber
+/// and Van Loan), so that applying b reflectors to a matrix is three GEMMs instead of 2b
+/// rank-1 passes.
+
+/// A block of b reflectors: V (rows × b, unit lower trapezoidal, explicit ones and zeros) and the
+/// upper triangular b×b factor T.
+struct BlockReflector<T: LinalgScalar> {
+    var v: Matrix<T>
+    var t: Matrix<T>
+
+    /// Builds the block from reflector vectors stored below the diagonal of `stored` (column j
+    /// holds v_j from row j + 1 down; v_j[j] = 1 is implicit) with scalars τ.
+    /// T is formed as in LAPACK's larft: T[j, j] = τ_j, T[0..<j, j] = −τ_j·T[0..<j, 0..<j]·Vᵀv_j.
+    /// Cost: O(rows·b²).
+    init(stored: MatrixView<T>, tau: ArraySlice<T>) {
+        let (rows, b) = (stored.rows, stored.columns)
+        precondition(tau.count == b && b <= rows, "block reflector needs b ≤ rows and b scalars")
+        v = Matrix(rows: rows, columns: b) { i, j in i == j ? 1 : (i > j ? stored[i, j] : 0) }
+        t = Matrix(rows: b, columns: b)
+        let taus = Array(tau)
+        var product = [T](repeating: 0, count: b)
+        v.withView { v in
+            t.withMutableView { t in
+                for j in 0..<b {
+                    t[j, j] = taus[j]
+                    if j == 0 || taus[j] == 0 { continue }
+                    // product[0..<j] = V[j..., 0..<j]ᵀ · V[j..., j]  (rows above j of column j are zero)
+                    for p in 0..<j { product[p] = 0 }
+                    for i in j..<rows {
+                        let vij = v[i, j]
+                        if vij == 0 { continue }
+                        for p in 0..<j { product[p] += v[i, p] * vij }
+                    }
+                    // T[0..<j, j] = −τ_j · T[0..<j, 0..<j] · product  (T upper triangular)
+                    for p in 0..<j {
+                        var sum: T = 0
+                        for q in p..<j { sum += t[p, q] * product[q] }
+                        t[p, j] = -taus[j] * sum
+                    }
+                }
+            }
+        }
+    }
+
+    /// C ← H·C = (I − V T Vᵀ)·C, or Hᵀ·C = (I − V Tᵀ Vᵀ)·C when `transpose`. C has V's row
+    /// count. Cost: 4·rows·b·cols + b²·cols flops, almost all in GEMM.
+    func apply(to c: MutableMatrixView<T>, transpose: Bool) {
+        let b = t.rows
+        if b == 0 || c.columns == 0 { return }
+        var w = Matrix<T>(rows: b, columns: c.columns)
+        var tw = Matrix<T>(rows: b, columns: c.columns)
+        v.withView { v in
+            w.withMutableView { w in gemm(v.transposed, c.view, into: w) }
+            t.withView { t in
+                w.withView { w in
+                    tw.withMutableView { tw in gemm(transpose ? t.transposed : t, w, into: tw) }
+                }
+            }
+            tw.withView { tw in gemm(v, tw, into: c, alpha: -1, beta: 1) }
+        }
+    }
+}
+
+/// The product Q = H₀H₁⋯H_{k−1} of reflectors stored below the diagonal of `stored` (rows × k),
+/// applied from the left: C ← Q·C, or C ← Qᵀ·C when `transpose`. Blocks of `blockSize`
+/// reflectors go through `BlockReflector`; H_j touches rows j… only.
+func applyReflectors<T: LinalgScalar>(_ stored: MatrixView<T>, tau: [T], to c: MutableMatrixView<T>,
+                                      transpose: Bool, blockSize: Int = 32) {
+    let k = tau.count
+    precondition(stored.rows == c.rows && stored.columns >= k, "reflectors and C disagree in rows")
+    let starts = Array(stride(from: 0, to: k, by: blockSize))
+    // Q·C applies H_{k−1} first; Qᵀ·C applies H₀ᵀ first.
+    for start in transpose ? starts : starts.reversed() {
+        let b = min(blockSize, k - start)
+        let rows = stored.rows - start
+        let block = BlockReflector(stored: stored.submatrix(row: start, column: start, rows: rows, columns: b),
+                                   tau: tau[start..<(start + b)])
+        block.apply(to: c.submatrix(row: start, column: 0, rows: rows, columns: c.columns), transpose: transpose)
+    }
+}

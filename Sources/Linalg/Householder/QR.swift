@@ -1,0 +1,76 @@
+/// Householder QR factorization A = Q·R of an m×n matrix (m ≥ n), blocked as in LAPACK's geqrf:
+/// each panel of `blockSize` columns is factored with level-2 reflectors, then the trailing
+/// columns are updated with one block reflector (three GEMMs). Cost: 2mn² − 2n³/3 flops.
+public struct QRFactorization<T: LinalgScalar> {
+    /// R in the upper triangle; reflector vectors below the diagonal (implicit unit diagonal).
+    public private(set) var factors: Matrix<T>
+    /// The reflectors' scalars τ.
+    public private(set) var tau: [T]
+
+    public init(_ a: Matrix<T>, blockSize: Int = 32) {
+        precondition(a.rows >= a.columns, "QR needs rows ≥ columns")
+        factors = a
+        tau = [T](repeating: 0, count: a.columns)
+        let n = a.columns
+        var tau = self.tau
+        factors.withMutableView { a in
+            for start in stride(from: 0, to: n, by: blockSize) {
+                let b = min(blockSize, n - start)
+                let panel = a.submatrix(row: start, column: start, rows: a.rows - start, columns: b)
+                factorPanel(panel, tau: &tau, offset: start)
+                let trailing = n - start - b
+                if trailing > 0 {
+                    let block = BlockReflector(stored: panel.view, tau: tau[start..<(start + b)])
+                    block.apply(to: a.submatrix(row: start, column: start + b, rows: a.rows - start, columns: trailing),
+                                transpose: true)
+                }
+            }
+        }
+        self.tau = tau
+    }
+
+    /// The n×n upper triangular factor R.
+    public var r: Matrix<T> {
+        Matrix(rows: factors.columns, columns: factors.columns) { i, j in j >= i ? factors[i, j] : 0 }
+    }
+
+    /// The m×n matrix Q with orthonormal columns.
+    public var q: Matrix<T> {
+        var q = Matrix<T>(rows: factors.rows, columns: factors.columns) { i, j in i == j ? 1 : 0 }
+        multiplyQ(&q, transpose: false)
+        return q
+    }
+
+    /// C ← Q·C (or Qᵀ·C) for C with m rows.
+    public func multiplyQ(_ c: inout Matrix<T>, transpose: Bool) {
+        factors.withView { stored in
+            c.withMutableView { c in applyReflectors(stored, tau: tau, to: c, transpose: transpose) }
+        }
+    }
+}
+
+/// Unblocked Householder QR of a panel (level 2): for each column, a reflector annihilates the
+/// entries below the diagonal and is applied to the panel's remaining columns.
+func factorPanel<T: LinalgScalar>(_ a: MutableMatrixView<T>, tau: inout [T], offset: Int) {
+    let (m, b) = (a.rows, a.columns)
+    var v = [T](repeating: 0, count: m)
+    var w = [T](repeating: 0, count: b)
+    for j in 0..<min(m, b) {
+        let column = a.base + (j &* a.leadingDimension &+ j)
+        var alpha = column[0]
+        let t = makeReflector(alpha: &alpha, x: column + a.leadingDimension, count: m - j - 1, stride: a.leadingDimension)
+        column[0] = alpha
+        tau[offset + j] = t
+        if t == 0 || j == b - 1 { continue }
+        // Apply H = I − τvvᵀ to the panel's columns right of j: w = A_sub ᵀ v, A_sub −= τ v wᵀ.
+        v[0] = 1
+        for i in 1..<(m - j) { v[i] = column[i &* a.leadingDimension] }
+        let sub = a.submatrix(row: j, column: j + 1, rows: m - j, columns: b - j - 1)
+        v.withUnsafeBufferPointer { v in
+            w.withUnsafeMutableBufferPointer { w in
+                gemv(sub.view.transposed, v.baseAddress!, into: w.baseAddress!)
+                rank1Update(sub, alpha: -t, v.baseAddress!, UnsafePointer(w.baseAddress!))
+            }
+        }
+    }
+}

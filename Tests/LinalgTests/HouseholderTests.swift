@@ -1,0 +1,66 @@
+@testable import Linalg
+import XCTest
+
+/// QR and bidiagonalization reproduce A with orthogonal factors, to LAPACK's scaled residuals.
+final class HouseholderTests: XCTestCase {
+    func product<T: LinalgScalar>(_ a: Matrix<T>, _ b: Matrix<T>) -> Matrix<T> {
+        var c = Matrix<T>(rows: a.rows, columns: b.columns)
+        a.withView { a in b.withView { b in c.withMutableView { c in gemm(a, b, into: c) } } }
+        return c
+    }
+
+    func frobenius<T: LinalgScalar>(_ a: Matrix<T>) -> Double {
+        a.elements.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+    }
+
+    func difference<T: LinalgScalar>(_ a: Matrix<T>, _ b: Matrix<T>) -> Double {
+        zip(a.elements, b.elements).reduce(0.0) { $0 + pow(Double($1.0) - Double($1.1), 2) }.squareRoot()
+    }
+
+    /// ‖QᵀQ − I‖ / (m·ε)
+    func orthogonality<T: LinalgScalar>(_ q: Matrix<T>) -> Double {
+        difference(product(q.transposed, q), .identity(q.columns)) / (Double(max(1, q.rows)) * Double(T.ulpOfOne))
+    }
+
+    func checkQR<T: LinalgScalar>(_: T.Type, m: Int, n: Int, seed: UInt64) {
+        var generator = SeededGenerator(seed: seed)
+        let a = Matrix<T>.random(rows: m, columns: n, using: &generator)
+        let qr = QRFactorization(a, blockSize: 8)
+        let q = qr.q, r = qr.r
+        let residual = difference(product(q, r), a) / (max(frobenius(a), 1e-300) * Double(max(1, m)) * Double(T.ulpOfOne))
+        XCTAssertLessThan(residual, 50, "QR \(T.self) \(m)×\(n) residual")
+        XCTAssertLessThan(orthogonality(q), 50, "QR \(T.self) \(m)×\(n) orthogonality")
+    }
+
+    func checkBidiagonalization<T: LinalgScalar>(_: T.Type, m: Int, n: Int, seed: UInt64) {
+        var generator = SeededGenerator(seed: seed)
+        let a = Matrix<T>.random(rows: m, columns: n, using: &generator)
+        let reduction = Bidiagonalization(a, blockSize: 8)
+        var q = Matrix<T>(rows: m, columns: n) { i, j in i == j ? 1 : 0 }
+        reduction.multiplyQ(&q)
+        var p = Matrix<T>.identity(n)
+        reduction.multiplyP(&p)
+        let b = Matrix<T>(rows: n, columns: n) { i, j in
+            i == j ? reduction.diagonal[i] : (j == i + 1 ? reduction.superdiagonal[i] : 0)
+        }
+        let residual = difference(product(product(q, b), p.transposed), a)
+            / (max(frobenius(a), 1e-300) * Double(max(1, m)) * Double(T.ulpOfOne))
+        XCTAssertLessThan(residual, 50, "bidiagonalization \(T.self) \(m)×\(n) residual")
+        XCTAssertLessThan(orthogonality(q), 50, "bidiagonalization \(T.self) \(m)×\(n) Q")
+        XCTAssertLessThan(orthogonality(p), 50, "bidiagonalization \(T.self) \(m)×\(n) P")
+    }
+
+    func testQR() {
+        for (m, n) in [(0, 0), (1, 1), (5, 1), (7, 7), (20, 9), (33, 17), (64, 64), (100, 37)] {
+            checkQR(Float.self, m: m, n: n, seed: UInt64(m * 100 + n))
+            checkQR(Double.self, m: m, n: n, seed: UInt64(m * 100 + n))
+        }
+    }
+
+    func testBidiagonalization() {
+        for (m, n) in [(0, 0), (1, 1), (2, 2), (5, 1), (7, 7), (20, 9), (33, 17), (64, 64), (100, 37), (90, 90)] {
+            checkBidiagonalization(Float.self, m: m, n: n, seed: UInt64(m * 100 + n))
+            checkBidiagonalization(Double.self, m: m, n: n, seed: UInt64(m * 100 + n))
+        }
+    }
+}

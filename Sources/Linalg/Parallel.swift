@@ -49,3 +49,11 @@ public enum Parallelism {
         }
     }
 }
+
+/// A minimal mutual-exclusion lock for the few places where parallel parts share a result.
+final class NSLockLike: @unchecked Sendable {
+    private let mutex = Mutex<Void>(())
+    func locked<R>(_ body: () throws -> R) rethrows -> R {
+        try mutex.withLock { _ in try body() }
+    }
+}

@@ -1,0 +1,264 @@
+/// Divide and conquer SVD of an upper bidiagonal matrix (Gu & Eisenstat 1995; LAPACK's bdsdc).
+///
+/// An n×m upper bidiagonal B (m = n, or m = n + 1 with one extra column) is split at row k into
+/// B₁ (k × (k+1)), the row (α at column k, β at column k+1) and B₂ ((n−k−1) × (m−k−1)). With the
+/// children's SVDs Bᵢ = Uᵢ Σᵢ Wᵢᵀ, diag(U₁, 1, U₂)ᵀ · B · diag(W₁, W₂) is diagonal plus one dense
+/// row z = (α·last row of W₁, β·first row of W₂). A rotation folds the two null columns together,
+/// deflation removes tiny z and nearly equal d (rotating them away), and the rest is the
+/// broken-arrow problem of `SecularEquation`. The parent's vectors are the children's times
+/// the small problem's: two GEMMs per side, each touching only the rows where the children's
+/// vectors are nonzero. Leaves (≤ `leafSize` rows) use one-sided Jacobi, accurate for
+/// bidiagonals. Without vectors only the first and last rows of W are carried (they are all
+/// z needs), making the whole computation O(n²).
+///
+/// Everything here is Double: B has only O(n) entries, and the GEMMs are a small part of an SVD.
+struct BidiagonalFactors {
+    /// Singular values (unordered below the top level).
+    var sigma: [Double]
+    /// Left vectors as columns, n × n (nil without vectors).
+    var u: Matrix<Double>?
+    /// Right vectors as columns: all m rows with vectors, else only rows 0 and m − 1 (2 × m).
+    var w: Matrix<Double>
+}
+
+enum BidiagonalDivideAndConquer {
+    static let leafSize = 24
+
+    /// The SVD of the square upper bidiagonal with diagonal `d` and superdiagonal `e`:
+    /// σ descending, U and W (= V) with matching column order.
+    static func svd(d: [Double], e: [Double], vectors: Bool, threads: Int) throws(LinalgError)
+        -> (sigma: [Double], u: Matrix<Double>?, v: Matrix<Double>?) {
+        let n = d.count
+        if n == 0 { return ([], vectors ? Matrix(rows: 0, columns: 0) : nil, vectors ? Matrix(rows: 0, columns: 0) : nil) }
+        let factors = try solve(d: d[...], e: e[...], extraColumn: false, vectors: vectors, threads: threads)
+        let order = factors.sigma.indices.sorted { factors.sigma[$0] > factors.sigma[$1] || (factors.sigma[$0] == factors.sigma[$1] && $0 < $1) }
+        let sigma = order.map { factors.sigma[$0] }
+        guard vectors, let u = factors.u else { return (sigma, nil, nil) }
+        let w = factors.w
+        return (sigma, Matrix(rows: n, columns: n) { i, j in u[i, order[j]] },
+                Matrix(rows: n, columns: n) { i, j in w[i, order[j]] })
+    }
+
+    static func solve(d: ArraySlice<Double>, e: ArraySlice<Double>, extraColumn: Bool, vectors: Bool,
+                      threads: Int) throws(LinalgError) -> BidiagonalFactors {
+        if d.count <= leafSize { return try leaf(d: d, e: e, extraColumn: extraColumn, vectors: vectors) }
+        let n = d.count
+        let k = n / 2
+        let n2 = n - k - 1
+        let lowerD = d[(d.startIndex + k + 1)...]
+        let lowerE = e[(e.startIndex + k + 1)...]
+        let upperD = d[d.startIndex..<(d.startIndex + k)]
+        let upperE = e[e.startIndex..<(e.startIndex + k)]
+        var children: [BidiagonalFactors?] = [nil, nil]
+        var failure: LinalgError?
+        if threads > 1 && n >= 256 {
+            let box = ChildBox()
+            Parallelism.forEach(2) { side in
+                do {
+                    let result = side == 0
+                        ? try solve(d: upperD, e: upperE, extraColumn: true, vectors: vectors, threads: threads / 2)
+                        : try solve(d: lowerD, e: lowerE, extraColumn: extraColumn, vectors: vectors, threads: threads - threads / 2)
+                    box.set(side, result)
+                } catch {
+                    box.fail(error as! LinalgError)
+                }
+            }
+            children = box.results
+            failure = box.failure
+        } else {
+            children[0] = try solve(d: upperD, e: upperE, extraColumn: true, vectors: vectors, threads: 1)
+            children[1] = try solve(d: lowerD, e: lowerE, extraColumn: extraColumn, vectors: vectors, threads: 1)
+        }
+        if let failure { throw failure }
+        return try merge(upper: children[0]!, lower: children[1]!, alpha: d[d.startIndex + k], beta: e[e.startIndex + k],
+                         k: k, n2: n2, extraColumn: extraColumn, vectors: vectors, threads: threads)
+    }
+
+    /// Results of the two concurrently solved halves.
+    final class ChildBox: @unchecked Sendable {
+        var results: [BidiagonalFactors?] = [nil, nil]
+        var failure: LinalgError?
+        private let lock = NSLockLike()
+        func set(_ side: Int, _ value: BidiagonalFactors) { lock.locked { results[side] = value } }
+        func fail(_ error: LinalgError) { lock.locked { failure = error } }
+    }
+
+    /// A leaf: one-sided Jacobi on the dense n×m bidiagonal. B = Rᵀ·X with R the accumulated
+    /// rotations and X's rows orthogonal, so U = Rᵀ, σᵢ = ‖xᵢ‖, and W's columns are the
+    /// normalized rows (completed to an orthonormal basis of ℝᵐ).
+    static func leaf(d: ArraySlice<Double>, e: ArraySlice<Double>, extraColumn: Bool, vectors: Bool) throws(LinalgError) -> BidiagonalFactors {
+        let n = d.count, m = n + (extraColumn ? 1 : 0)
+        var b = Matrix<Double>(rows: n, columns: m)
+        for i in 0..<n {
+            b[i, i] = d[d.startIndex + i]
+            if i + 1 < m { b[i, i + 1] = e[e.startIndex + i] }
+        }
+        var rotations = Matrix<Double>.identity(n)
+        var failure: LinalgError?
+        b.withMutableView { x in
+            rotations.withMutableView { r in
+                do throws(LinalgError) { try orthogonalizeRows(x, accumulator: r) } catch { failure = error }
+            }
+        }
+        if let failure { throw failure }
+        var sigma = [Double](repeating: 0, count: n)
+        var rows = Matrix<Double>(rows: m, columns: m)
+        var missing: [Int] = []
+        let negligible = b.withView { negligibleRowNormSquared($0) }
+        for i in 0..<n {
+            let squared = (0..<m).reduce(0.0) { $0 + b[i, $1] * b[i, $1] }
+            sigma[i] = squared.squareRoot()
+            if squared <= negligible { missing.append(i); continue }
+            let norm = sigma[i]
+            for j in 0..<m { rows[i, j] = b[i, j] / norm }
+        }
+        if extraColumn { missing.append(n) }
+        rows.withMutableView { completeOrthonormalRows($0, missing: missing) }
+        if vectors {
+            return BidiagonalFactors(sigma: sigma, u: rotations.transposed, w: rows.transposed)
+        }
+        return BidiagonalFactors(sigma: sigma, u: nil, w: Matrix(rows: 2, columns: m) { i, j in rows[j, i == 0 ? 0 : m - 1] })
+    }
+
+    /// One merge (LAPACK's lasd1–lasd3, restructured).
+    static func merge(upper: BidiagonalFactors, lower: BidiagonalFactors, alpha: Double, beta: Double, k: Int, n2: Int,
+                      extraColumn: Bool, vectors: Bool, threads: Int) throws(LinalgError) -> BidiagonalFactors {
+        let n = k + 1 + n2, m = n + (extraColumn ? 1 : 0), m2 = m - k - 1
+        // Scale to max 1 so that squares neither overflow nor underflow.
+        let scale = max(abs(alpha), abs(beta), upper.sigma.max() ?? 0, lower.sigma.max() ?? 0)
+        // Ũ = diag(U₁, 1, U₂) and W̃ = diag(W₁, W₂) (or their first and last rows).
+        var ut: Matrix<Double>? = nil
+        if vectors, let u1 = upper.u, let u2 = lower.u {
+            var u = Matrix<Double>(rows: n, columns: n)
+            for i in 0..<k { for j in 0..<k { u[i, j] = u1[i, j] } }
+            u[k, k] = 1
+            for i in 0..<n2 { for j in 0..<n2 { u[k + 1 + i, k + 1 + j] = u2[i, j] } }
+            ut = u
+        }
+        var wt: Matrix<Double>
+        let lastRowOfW1: [Double], firstRowOfW2: [Double]
+        if vectors {
+            wt = Matrix(rows: m, columns: m)
+            for i in 0...k { for j in 0...k { wt[i, j] = upper.w[i, j] } }
+            for i in 0..<m2 { for j in 0..<m2 { wt[k + 1 + i, k + 1 + j] = lower.w[i, j] } }
+            lastRowOfW1 = (0...k).map { upper.w[k, $0] }
+        } else {
+            wt = Matrix(rows: 2, columns: m)
+            for j in 0...k { wt[0, j] = upper.w[0, j] }
+            for j in 0..<m2 { wt[1, k + 1 + j] = lower.w[1, j] }
+            lastRowOfW1 = (0...k).map { upper.w[1, $0] }
+        }
+        firstRowOfW2 = (0..<m2).map { lower.w[0, $0] }
+        if scale == 0 {
+            return BidiagonalFactors(sigma: [Double](repeating: 0, count: n), u: ut, w: wt)
+        }
+        var z = [Double](repeating: 0, count: m)
+        for j in 0...k { z[j] = alpha / scale * lastRowOfW1[j] }
+        for j in 0..<m2 { z[k + 1 + j] = beta / scale * firstRowOfW2[j] }
+        // Fold the second null column (m − 1) into column k: it becomes B's null vector.
+        if extraColumn {
+            let r = hypot(z[k], z[m - 1])
+            if r > 0 {
+                rotateColumns(&wt, k, m - 1, cosine: z[k] / r, sine: -z[m - 1] / r)
+                z[k] = r
+                z[m - 1] = 0
+            }
+        }
+        // Coordinates: column k (d = 0) first, then the children's values, ascending.
+        var d = [Double](repeating: 0, count: n)
+        for i in 0..<k { d[i] = upper.sigma[i] / scale }
+        for i in 0..<n2 { d[k + 1 + i] = lower.sigma[i] / scale }
+        d[k] = 0
+        let order = (0..<n).sorted { a, b in
+            if a == k || b == k { return a == k && b != k }
+            return d[a] < d[b] || (d[a] == d[b] && a < b)
+        }
+        // Deflation.
+        let tolerance = 8 * Double.ulpOfOne * max(d.max() ?? 0, abs(alpha) / scale, abs(beta) / scale)
+        if abs(z[k]) <= tolerance { z[k] = tolerance }
+        var kept = [k], deflated: [Int] = []
+        for j in order.dropFirst() {
+            if abs(z[j]) <= tolerance {
+                deflated.append(j)
+                continue
+            }
+            let p = kept.last!
+            if d[j] - d[p] > tolerance {
+                kept.append(j)
+            } else if p == k {
+                // d_j ≈ 0 = d_k: rotate z_j into z_k on the right only; row j then vanishes.
+                let r = hypot(z[k], z[j])
+                rotateColumns(&wt, k, j, cosine: z[k] / r, sine: -z[j] / r)
+                z[k] = r
+                z[j] = 0
+                d[j] = 0
+                deflated.append(j)
+            } else {
+                // d_p ≈ d_j: rotate z_p into z_j on both sides; p keeps σ = d_p.
+                let r = hypot(z[p], z[j])
+                let (c, s) = (z[j] / r, z[p] / r)
+                rotateColumns(&wt, p, j, cosine: c, sine: s)
+                if ut != nil { rotateColumns(&ut!, p, j, cosine: c, sine: s) }
+                z[j] = r
+                z[p] = 0
+                kept.removeLast()
+                deflated.append(p)
+                kept.append(j)
+            }
+        }
+        let solution = try SecularEquation.solve(d: kept.map { d[$0] }, z: kept.map { z[$0] }, threads: threads)
+        let sigma = solution.sigma.map { $0 * scale } + deflated.map { d[$0] * scale }
+        var newW = Matrix<Double>(rows: wt.rows, columns: m)
+        let productW = multiplyColumns(wt, kept, by: solution.v, splitRow: vectors ? k + 1 : 1, threads: threads)
+        for i in 0..<wt.rows {
+            for c in 0..<kept.count { newW[i, c] = productW[i, c] }
+            for (c, j) in deflated.enumerated() { newW[i, kept.count + c] = wt[i, j] }
+            if extraColumn { newW[i, m - 1] = wt[i, m - 1] }
+        }
+        var newU: Matrix<Double>? = nil
+        if let ut {
+            let productU = multiplyColumns(ut, kept, by: solution.u, splitRow: k + 1, threads: threads)
+            var u = Matrix<Double>(rows: n, columns: n)
+            for i in 0..<n {
+                for c in 0..<kept.count { u[i, c] = productU[i, c] }
+                for (c, j) in deflated.enumerated() { u[i, kept.count + c] = ut[i, j] }
+            }
+            newU = u
+        }
+        return BidiagonalFactors(sigma: sigma, u: newU, w: newW)
+    }
+
+    /// (col_p, col_q) ← (c·col_p − s·col_q, s·col_p + c·col_q).
+    static func rotateColumns(_ a: inout Matrix<Double>, _ p: Int, _ q: Int, cosine c: Double, sine s: Double) {
+        let rows = a.rows
+        a.withMutableView { view in
+            for i in 0..<rows {
+                let (x, y) = (view[i, p], view[i, q])
+                view[i, p] = c * x - s * y
+                view[i, q] = s * x + c * y
+            }
+        }
+    }
+
+    /// full[:, columns] · small, computed separately for the rows above and below `splitRow`
+    /// using only the columns that are nonzero there (the children's blocks).
+    static func multiplyColumns(_ full: Matrix<Double>, _ columns: [Int], by small: Matrix<Double>, splitRow: Int,
+                                threads: Int) -> Matrix<Double> {
+        var result = Matrix<Double>(rows: full.rows, columns: small.columns)
+        for rows in [0..<min(splitRow, full.rows), min(splitRow, full.rows)..<full.rows] where !rows.isEmpty {
+            let active = columns.indices.filter { c in rows.contains { full[$0, columns[c]] != 0 } }
+            if active.isEmpty { continue }
+            let a = Matrix<Double>(rows: rows.count, columns: active.count) { i, j in full[rows.lowerBound + i, columns[active[j]]] }
+            let b = Matrix<Double>(rows: active.count, columns: small.columns) { i, j in small[active[i], j] }
+            a.withView { a in
+                b.withView { b in
+                    result.withMutableView { r in
+                        gemm(a, b, into: r.submatrix(row: rows.lowerBound, column: 0, rows: rows.count, columns: r.columns),
+                             threads: threads)
+                    }
+                }
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,198 @@
+/// The rank-one core of divide and conquer: the SVD of the K×K "broken arrow" matrix
+///
+///     M = ⎡ z₀ z₁ … z_{K−1} ⎤      0 = d₀ < d₁ < … < d_{K−1},  |z_j| > 0,
+///         ⎢    d₁           ⎥
+///         ⎣         ⋱  d_{K−1}⎦
+///
+/// (first row z, diagonal d below it). Its singular values are the roots of the secular
+/// equation f(σ) = 1 + Σ z_j²/(d_j² − σ²) = 0, one in each (d_i, d_{i+1}) and the last in
+/// (d_{K−1}, √(d_{K−1}² + ‖z‖²)] (Jessup–Sorensen; Gu–Eisenstat).
+///
+/// Accuracy: each root is found relative to its nearer pole d_o, as σ² = d_o² + μ, so that every
+/// difference d_j² − σ² = (d_j − d_o)(d_j + d_o) − μ is computed without cancellation. The
+/// vectors are then formed from ẑ, the z for which the computed roots are exact (Löwner's
+/// formula), which keeps them numerically orthogonal however close the roots are.
+/// Cost: O(K²) per root-finding iteration (a few iterations per root) and O(K²) for the vectors.
+struct SecularSolution {
+    /// Singular values, ascending.
+    var sigma: [Double]
+    /// Left singular vectors of M as columns (K × K).
+    var u: Matrix<Double>
+    /// Right singular vectors of M as columns (K × K).
+    var v: Matrix<Double>
+}
+
+/// A root σ_i stored as its nearer pole d_o and the offset τ = σ − d_o, so that d_j − σ_i is
+/// (d_j − d_o) − τ without cancellation.
+struct SecularRoot {
+    var origin: Int
+    var tau: Double
+}
+
+enum SecularEquation {
+    /// Solves M's SVD. `d` ascending with d[0] = 0, gaps and |z| above the deflation tolerance.
+    static func solve(d: [Double], z: [Double], threads: Int) throws(LinalgError) -> SecularSolution {
+        let k = d.count
+        let zNormSquared = z.reduce(0) { $0 + $1 * $1 }
+        var roots = [SecularRoot](repeating: SecularRoot(origin: 0, tau: 0), count: k)
+        let failures = SendableCounts(k)
+        roots.withUnsafeMutableBufferPointer { rootBuffer in
+            let out = SendablePointer(rootBuffer.baseAddress!)
+            let parts = Parallelism.threads(requested: threads, flops: Double(k) * Double(k) * 60)
+            let ranges = Parallelism.split(k, into: parts, grain: 1)
+            Parallelism.forEach(ranges.count) { part in
+                var shifted = [Double](repeating: 0, count: k)
+                for i in ranges[part] {
+                    if let root = findRoot(i, d: d, z: z, zNormSquared: zNormSquared, shifted: &shifted) {
+                        out.pointer[i] = root
+                    } else {
+                        failures.set(i, 1)
+                    }
+                }
+            }
+        }
+        if failures.total > 0 { throw LinalgError.noConvergence(algorithm: "secular equation", iterations: maximumIterations) }
+
+        // dᵢ² − σⱼ² for every pair, as the product of an accurate difference and a sum.
+        func gap(_ j: Int, _ root: SecularRoot) -> Double {
+            let dj = d[j], o = d[root.origin]
+            return ((dj - o) - root.tau) * (dj + o + root.tau)
+        }
+        // Löwner: the ẑ for which the computed σ are the exact singular values.
+        var zHat = [Double](repeating: 0, count: k)
+        for j in 0..<k {
+            var product = -gap(j, roots[k - 1])
+            for i in 0..<(k - 1) {
+                let poleGap = i < j ? (d[j] - d[i]) * (d[j] + d[i]) : (d[j] - d[i + 1]) * (d[j] + d[i + 1])
+                product *= gap(j, roots[i]) / poleGap
+            }
+            zHat[j] = (z[j] >= 0 ? 1 : -1) * abs(product).squareRoot()
+        }
+        var u = Matrix<Double>(rows: k, columns: k), v = Matrix<Double>(rows: k, columns: k)
+        var sigma = [Double](repeating: 0, count: k)
+        for i in 0..<k {
+            let root = roots[i]
+            sigma[i] = d[root.origin] + root.tau
+            var uNorm = 1.0, vNorm = 0.0
+            var column = [Double](repeating: 0, count: k)
+            for j in 0..<k {
+                column[j] = zHat[j] / gap(j, root)
+                vNorm += column[j] * column[j]
+                if j > 0 { uNorm += (d[j] * column[j]) * (d[j] * column[j]) }
+            }
+            let (uScale, vScale) = (1 / uNorm.squareRoot(), 1 / vNorm.squareRoot())
+            u[0, i] = -uScale
+            for j in 0..<k {
+                v[j, i] = column[j] * vScale
+                if j > 0 { u[j, i] = d[j] * column[j] * uScale }
+            }
+        }
+        return SecularSolution(sigma: sigma, u: u, v: v)
+    }
+
+    static let maximumIterations = 100
+
+    /// Root i by a rational (middle-way) iteration on μ = σ² − d_o², safeguarded by bisection on a
+    /// bracket that always contains the root. nil if it does not converge.
+    static func findRoot(_ i: Int, d: [Double], z: [Double], zNormSquared: Double, shifted: inout [Double]) -> SecularRoot? {
+        let k = d.count
+        let last = i == k - 1
+        // Choose the nearer pole: f at the interval's midpoint tells which half holds the root.
+        var origin = i
+        if !last {
+            let half = (d[i + 1] - d[i]) * (d[i + 1] + d[i]) / 2
+            var f = 1.0
+            for j in 0..<k { f += z[j] * z[j] / ((d[j] - d[i]) * (d[j] + d[i]) - half) }
+            if f < 0 { origin = i + 1 }
+        }
+        let o = d[origin]
+        for j in 0..<k { shifted[j] = (d[j] - o) * (d[j] + o) }  // δ_j = d_j² − d_o²
+        var (lower, upper): (Double, Double)
+        if last {
+            (lower, upper) = (0, zNormSquared)
+        } else if origin == i {
+            (lower, upper) = (0, shifted[i + 1] / 2)
+        } else {
+            (lower, upper) = (shifted[i] / 2, 0)
+        }
+        var mu = (lower + upper) / 2
+        let epsilon = Double.ulpOfOne
+        for _ in 0..<maximumIterations {
+            // f = 1 + ψ + φ with ψ over poles left of the root (j ≤ i) and φ right of it.
+            let (psi, psiDerivative, psiMagnitude) = partialSums(z: z, shifted: shifted, range: 0..<(i + 1), mu: mu)
+            let (phi, phiDerivative, phiMagnitude) = last ? (0.0, 0.0, 0.0)
+                : partialSums(z: z, shifted: shifted, range: (i + 1)..<k, mu: mu)
+            let w = 1 + psi + phi
+            if abs(w) <= 8 * epsilon * (1 + psiMagnitude + phiMagnitude) || upper - lower <= 4 * epsilon * max(abs(lower), abs(upper)) {
+                return SecularRoot(origin: origin, tau: mu / (o + (o * o + mu).squareRoot()))
+            }
+            if w < 0 { lower = mu } else { upper = mu }
+            var eta: Double
+            let deltaLeft = shifted[i] - mu
+            if last {
+                // One pole: f ≈ c + s/(δ − μ) matching f and f′ at μ.
+                let s = deltaLeft * deltaLeft * (psiDerivative + phiDerivative)
+                let c = w - s / deltaLeft
+                eta = c == 0 ? .nan : (shifted[i] + s / c) - mu
+            } else {
+                let deltaRight = shifted[i + 1] - mu
+                let c = w - deltaLeft * psiDerivative - deltaRight * phiDerivative
+                let a = (deltaLeft + deltaRight) * w - deltaLeft * deltaRight * (psiDerivative + phiDerivative)
+                let b = deltaLeft * deltaRight * w
+                let discriminant = abs(a * a - 4 * b * c).squareRoot()
+                if c == 0 {
+                    eta = b / a
+                } else if a <= 0 {
+                    eta = (a - discriminant) / (2 * c)
+                } else {
+                    eta = 2 * b / (a + discriminant)
+                }
+            }
+            var next = mu + eta
+            if !(next > lower && next < upper) { next = (lower + upper) / 2 }  // also catches NaN
+            if next == mu { return SecularRoot(origin: origin, tau: mu / (o + (o * o + mu).squareRoot())) }
+            mu = next
+        }
+        return nil
+    }
+
+    /// Σ z_j²/(δ_j − μ), its derivative Σ z_j²/(δ_j − μ)², and the sum's magnitude over `range`
+    /// (all terms of one side of the root share a sign, so that is also Σ of the magnitudes).
+    @inline(__always)
+    static func partialSums(z: [Double], shifted: [Double], range: Range<Int>, mu: Double) -> (Double, Double, Double) {
+        var (sum, derivative, magnitude) = (0.0, 0.0, 0.0)
+        z.withUnsafeBufferPointer { z in
+            shifted.withUnsafeBufferPointer { delta in
+                typealias V = SIMD8<Double>
+                var (s, dv) = (V(), V())
+                let muV = V(repeating: mu)
+                var j = range.lowerBound
+                while j + 8 <= range.upperBound {
+                    let zv = UnsafeRawPointer(z.baseAddress! + j).loadUnaligned(as: V.self)
+                    let dl = UnsafeRawPointer(delta.baseAddress! + j).loadUnaligned(as: V.self)
+                    let t: V = zv / (dl - muV)
+                    let term: V = zv * t
+                    s += term
+                    dv += t * t
+                    j += 8
+                }
+                sum = s.sum()
+                derivative = dv.sum()
+                while j < range.upperBound {
+                    let t = z[j] / (delta[j] - mu)
+                    sum += z[j] * t
+                    derivative += t * t
+                    j += 1
+                }
+                magnitude = abs(sum)
+            }
+        }
+        return (sum, derivative, magnitude)
+    }
+}
+
+/// A raw pointer that parallel parts may share when each writes disjoint elements.
+struct SendablePointer<T>: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<T>
+    init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
+}

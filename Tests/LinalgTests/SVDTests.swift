@@ -1,0 +1,204 @@
+@testable import Linalg
+import XCTest
+
+/// The SVD to LAPACK's test standards (xGESDD's tests): with ε the working precision,
+/// ‖A − UΣVᵀ‖_F/(‖A‖_F·max(m,n)·ε), ‖UᵀU − I‖_F/(m·ε) and ‖VᵀV − I‖_F/(n·ε) all below 50,
+/// σ sorted and non-negative, over the LAPACK matrix types, for both algorithms and precisions.
+final class SVDTests: XCTestCase {
+    enum Kind: CaseIterable {
+        case zero, identity, uniform, arithmetic, geometric, clustered, graded, rankDeficient, tiny, huge
+    }
+
+    /// A random m×n orthonormal-columns matrix (m ≥ n) from the QR of a uniform matrix.
+    func orthonormal(_ m: Int, _ n: Int, _ generator: inout SeededGenerator) -> Matrix<Double> {
+        QRFactorization(Matrix<Double>.random(rows: m, columns: n, using: &generator)).q
+    }
+
+    /// U·diag(σ)·Vᵀ with the given spectrum, in Double.
+    func withSpectrum(_ m: Int, _ n: Int, _ sigma: [Double], _ generator: inout SeededGenerator) -> Matrix<Double> {
+        let r = min(m, n)
+        let u = orthonormal(m, r, &generator), v = orthonormal(n, r, &generator)
+        return Matrix(rows: m, columns: n) { i, j in (0..<r).reduce(0.0) { $0 + u[i, $1] * sigma[$1] * v[j, $1] } }
+    }
+
+    func matrix<T: LinalgScalar>(_ kind: Kind, _ m: Int, _ n: Int, _: T.Type, _ generator: inout SeededGenerator) -> Matrix<T> {
+        let r = min(m, n)
+        let conditioning = 1 / Double(T.ulpOfOne)
+        let base: Matrix<Double>
+        switch kind {
+        case .zero: base = Matrix(rows: m, columns: n)
+        case .identity: base = Matrix(rows: m, columns: n) { i, j in i == j ? 1 : 0 }
+        case .uniform, .tiny, .huge: base = .random(rows: m, columns: n, using: &generator)
+        case .arithmetic:
+            base = withSpectrum(m, n, (0..<r).map { 1 - Double($0) / Double(max(1, r - 1)) * (1 - 1 / conditioning) }, &generator)
+        case .geometric:
+            base = withSpectrum(m, n, (0..<r).map { pow(conditioning, -Double($0) / Double(max(1, r - 1))) }, &generator)
+        case .clustered:
+            base = withSpectrum(m, n, (0..<r).map { $0 == 0 ? 1 : 1 / conditioning }, &generator)
+        case .graded:
+            let a = Matrix<Double>.random(rows: m, columns: n, using: &generator)
+            base = Matrix(rows: m, columns: n) { i, j in a[i, j] * pow(0.5, Double(i)) * pow(0.7, Double(j)) }
+        case .rankDeficient:
+            let k = r / 2
+            base = withSpectrum(m, n, (0..<r).map { $0 < k ? 1 / Double($0 + 1) : 0 }, &generator)
+        }
+        let scale: Double
+        switch kind {
+        case .tiny: scale = T.self == Float.self ? 1e-37 : 1e-300
+        case .huge: scale = T.self == Float.self ? 1e37 : 1e300
+        default: scale = 1
+        }
+        return Matrix(rows: m, columns: n, elements: base.elements.map { T($0 * scale) })
+    }
+
+    /// The three LAPACK ratios, computed in Double on A and σ normalized by A's largest entry.
+    func ratios<T: LinalgScalar>(_ a: Matrix<T>, _ svd: SVD<T>) -> (residual: Double, u: Double, v: Double) {
+        let (m, n) = (a.rows, a.columns), r = min(m, n)
+        let eps = Double(T.ulpOfOne)
+        let scale = max(a.elements.map { abs(Double($0)) }.max() ?? 0, Double.leastNormalMagnitude)
+        var residual = 0.0, norm = 0.0
+        for i in 0..<m {
+            for j in 0..<n {
+                var sum = 0.0
+                for p in 0..<r { sum += Double(svd.u[i, p]) * (Double(svd.singularValues[p]) / scale) * Double(svd.vt[p, j]) }
+                let aij = Double(a[i, j]) / scale
+                residual += (aij - sum) * (aij - sum)
+                norm += aij * aij
+            }
+        }
+        func orthogonality(_ columns: Int, _ rows: Int, _ entry: (Int, Int) -> Double) -> Double {
+            var sum = 0.0
+            for i in 0..<columns {
+                for j in 0..<columns {
+                    var dot = 0.0
+                    for p in 0..<rows { dot += entry(p, i) * entry(p, j) }
+                    sum += (dot - (i == j ? 1 : 0)) * (dot - (i == j ? 1 : 0))
+                }
+            }
+            return sum.squareRoot()
+        }
+        let residualRatio = norm == 0 ? residual.squareRoot() / eps : residual.squareRoot() / (norm.squareRoot() * Double(max(m, n)) * eps)
+        return (residualRatio,
+                orthogonality(r, m) { Double(svd.u[$0, $1]) } / (Double(max(1, m)) * eps),
+                orthogonality(r, n) { Double(svd.vt[$1, $0]) } / (Double(max(1, n)) * eps))
+    }
+
+    func check<T: LinalgScalar>(_ a: Matrix<T>, _ algorithm: SVDAlgorithm, _ label: String, threads: Int = 1) throws {
+        let svd = try SVD(a, algorithm: algorithm, threads: threads)
+        let r = min(a.rows, a.columns)
+        XCTAssertEqual(svd.singularValues.count, r, label)
+        XCTAssertEqual(svd.u.rows, a.rows, label)
+        XCTAssertEqual(svd.vt.columns, a.columns, label)
+        for p in 0..<r {
+            XCTAssertGreaterThanOrEqual(svd.singularValues[p], 0, label)
+            if p > 0 { XCTAssertGreaterThanOrEqual(svd.singularValues[p - 1], svd.singularValues[p], label) }
+        }
+        let (residual, u, v) = ratios(a, svd)
+        XCTAssertLessThan(residual, 50, "\(label): residual")
+        XCTAssertLessThan(u, 50, "\(label): UᵀU − I")
+        XCTAssertLessThan(v, 50, "\(label): VᵀV − I")
+        let valuesOnly = try SVD<T>.singularValues(of: a, algorithm: algorithm, threads: threads)
+        let largest = Double(svd.singularValues.first ?? 0)
+        for p in 0..<r {
+            XCTAssertEqual(Double(valuesOnly[p]), Double(svd.singularValues[p]),
+                           accuracy: 8 * Double(max(a.rows, a.columns)) * Double(T.ulpOfOne) * largest, "\(label): values only σ[\(p)]")
+        }
+    }
+
+    func testSmallSizesAllKindsBothAlgorithmsBothPrecisions() throws {
+        var generator = SeededGenerator(seed: 31)
+        let sizes = [0, 1, 2, 3, 4, 6, 9, 13, 17, 24, 25, 31, 40]
+        for m in sizes {
+            for n in sizes {
+                for kind in Kind.allCases {
+                    for algorithm in [SVDAlgorithm.bidiagonal, .jacobi] {
+                        try check(matrix(kind, m, n, Float.self, &generator), algorithm, "Float \(kind) \(m)×\(n) \(algorithm)")
+                        try check(matrix(kind, m, n, Double.self, &generator), algorithm, "Double \(kind) \(m)×\(n) \(algorithm)")
+                    }
+                }
+            }
+        }
+    }
+
+    func testLargerShapes() throws {
+        var generator = SeededGenerator(seed: 32)
+        for (m, n) in [(300, 120), (120, 300), (200, 200)] {
+            for kind in [Kind.uniform, .geometric, .rankDeficient] {
+                for algorithm in [SVDAlgorithm.bidiagonal, .jacobi] {
+                    try check(matrix(kind, m, n, Float.self, &generator), algorithm, "Float \(kind) \(m)×\(n) \(algorithm)", threads: 2)
+                }
+            }
+            try check(matrix(.uniform, m, n, Double.self, &generator), .bidiagonal, "Double uniform \(m)×\(n)", threads: 2)
+        }
+        try check(matrix(.uniform, 768, 768, Float.self, &generator), .auto, "Float uniform 768²", threads: 2)
+    }
+
+    /// Float singular values against an independent computation in Double (one-sided Jacobi on
+    /// the same matrix): the Float values may differ by O(max(m,n)·ε_Float·σ₁).
+    func testSingularValuesAgainstDoublePrecision() throws {
+        var generator = SeededGenerator(seed: 33)
+        for (m, n) in [(50, 30), (30, 50), (97, 97), (260, 64)] {
+            let a = Matrix<Float>.random(rows: m, columns: n, using: &generator)
+            let reference = try SVD<Double>.singularValues(of: Matrix(rows: m, columns: n, elements: a.elements.map(Double.init)),
+                                                           algorithm: .jacobi)
+            for algorithm in [SVDAlgorithm.bidiagonal, .jacobi] {
+                let sigma = try SVD<Float>.singularValues(of: a, algorithm: algorithm)
+                for p in 0..<min(m, n) {
+                    XCTAssertEqual(Double(sigma[p]), reference[p], accuracy: 4 * Double(max(m, n)) * Double(Float.ulpOfOne) * reference[0],
+                                   "\(m)×\(n) \(algorithm) σ[\(p)]")
+                }
+            }
+        }
+    }
+
+    func testNonFiniteInputIsAnError() {
+        for bad in [Float.nan, .infinity, -.infinity] {
+            var a = Matrix<Float>(rows: 5, columns: 4, repeating: 1)
+            a[3, 2] = bad
+            for algorithm in SVDAlgorithm.allCases {
+                XCTAssertThrowsError(try SVD(a, algorithm: algorithm)) { error in
+                    XCTAssertEqual(error as? LinalgError, .nonFiniteInput(row: 3, column: 2))
+                }
+            }
+        }
+    }
+
+    func testDeterministicAcrossThreadCounts() throws {
+        var generator = SeededGenerator(seed: 34)
+        let a = Matrix<Float>.random(rows: 400, columns: 300, using: &generator)
+        for algorithm in [SVDAlgorithm.bidiagonal, .jacobi] {
+            let one = try SVD(a, algorithm: algorithm, threads: 1)
+            let two = try SVD(a, algorithm: algorithm, threads: 2)
+            XCTAssertEqual(one.u, two.u, "\(algorithm) U")
+            XCTAssertEqual(one.singularValues, two.singularValues, "\(algorithm) σ")
+            XCTAssertEqual(one.vt, two.vt, "\(algorithm) Vᵀ")
+        }
+    }
+
+    func testPolarFactorAndNuclearNorm() throws {
+        var generator = SeededGenerator(seed: 35)
+        let a = Matrix<Double>.random(rows: 40, columns: 25, using: &generator)
+        let polar = try PolarDecomposition(a)
+        let svd = try SVD(a)
+        XCTAssertEqual(polar.nuclearNorm, svd.singularValues.reduce(0, +), accuracy: 1e-12)
+        // The factor has orthonormal columns and AᵀW = V Σ Vᵀ is symmetric positive definite.
+        for i in 0..<25 {
+            for j in 0..<25 {
+                var dot = 0.0, h = 0.0, hT = 0.0
+                for p in 0..<40 {
+                    dot += polar.factor[p, i] * polar.factor[p, j]
+                    h += polar.factor[p, i] * a[p, j]
+                    hT += polar.factor[p, j] * a[p, i]
+                }
+                XCTAssertEqual(dot, i == j ? 1 : 0, accuracy: 1e-13)
+                XCTAssertEqual(h, hT, accuracy: 1e-13)
+            }
+        }
+        // A threshold drops directions: rank-2 input gives a rank-2 partial isometry.
+        let low = withSpectrum(30, 20, [3, 1] + [Double](repeating: 0, count: 18), &generator)
+        let partial = try PolarDecomposition(low, threshold: 1e-10)
+        XCTAssertEqual(partial.rank, 2)
+        let frobeniusSquared = partial.factor.elements.reduce(0) { $0 + $1 * $1 }
+        XCTAssertEqual(frobeniusSquared, 2, accuracy: 1e-12)
+    }
+}

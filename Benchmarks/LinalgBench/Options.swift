@@ -1,4 +1,5 @@
 import Foundation
+import Linalg
 
 /// Command-line options shared by every benchmark.
 struct BenchOptions {
@@ -6,6 +7,7 @@ struct BenchOptions {
     var threads = [1, 2]
     var shapes: [String]? = nil
     var repetitions = 7
+    var algorithm: SVDAlgorithm? = nil
 
     init(_ arguments: [String]) {
         var iterator = arguments.makeIterator()
@@ -15,6 +17,12 @@ struct BenchOptions {
             case "--threads": threads = (iterator.next() ?? "").split(separator: ",").compactMap { Int($0) }
             case "--shapes": shapes = (iterator.next() ?? "").split(separator: ",").map(String.init)
             case "--reps": repetitions = Int(iterator.next() ?? "") ?? repetitions
+            case "--algorithm":
+                guard let name = iterator.next(), let value = SVDAlgorithm(rawValue: name) else {
+                    FileHandle.standardError.write(Data("--algorithm takes auto, bidiagonal or jacobi\n".utf8))
+                    exit(2)
+                }
+                algorithm = value
             default:
                 FileHandle.standardError.write(Data("unknown option '\(argument)'\n".utf8))
                 exit(2)

@@ -4,8 +4,10 @@ import Linalg
 /// linalg-bench: timings of Linalg's kernels, as a table or (with --json) one JSON object per line.
 ///
 ///   linalg-bench gemm [--json] [--threads 1,2] [--shapes MxNxK,...] [--reps N]
+///   linalg-bench svd  [--json] [--threads 1,2] [--shapes MxN,...] [--reps N] [--algorithm auto|bidiagonal|jacobi]
 let usage = """
     usage: linalg-bench gemm [--json] [--threads 1,2] [--shapes MxNxK,...] [--reps N]
+           linalg-bench svd  [--json] [--threads 1,2] [--shapes MxN,...] [--reps N] [--algorithm NAME]
     """
 
 var arguments = Array(CommandLine.arguments.dropFirst())
@@ -19,6 +21,8 @@ let options = BenchOptions(arguments)
 switch command {
 case "gemm":
     runGEMMBenchmark(options)
+case "svd":
+    runSVDBenchmark(options, algorithms: options.algorithm.map { [$0] } ?? SVDAlgorithm.allCases)
 default:
     FileHandle.standardError.write(Data("unknown benchmark '\(command)'\n\(usage)\n".utf8))
     exit(2)

@@ -7,7 +7,7 @@ public struct Matrix<Scalar: LinalgScalar>: Sendable, Equatable {
     public let rows: Int
     public let columns: Int
     /// The elements, row after row: element (i, j) is `elements[i * columns + j]`.
-    public private(set) var elements: [Scalar]
+    public internal(set) var elements: [Scalar]
 
     /// A `rows × columns` matrix with every element equal to `value`.
     public init(rows: Int, columns: Int, repeating value: Scalar = 0) {

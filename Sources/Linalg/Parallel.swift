@@ -9,13 +9,15 @@ import Synchronization
 /// depend on the thread count.
 public enum Parallelism {
     private static let configured = Atomic<Int>(0)
+    /// Read once: Foundation answers this by parsing cgroup files, far too slow for a hot path.
+    private static let processors = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     /// The number of threads parallel routines use when a call does not say; defaults to the
     /// number of active processors. Setting 0 restores that default.
     public static var maximumThreads: Int {
         get {
             let value = configured.load(ordering: .relaxed)
-            return value > 0 ? value : ProcessInfo.processInfo.activeProcessorCount
+            return value > 0 ? value : processors
         }
         set { configured.store(max(0, newValue), ordering: .relaxed) }
     }
@@ -56,4 +58,10 @@ final class NSLockLike: @unchecked Sendable {
     func locked<R>(_ body: () throws -> R) rethrows -> R {
         try mutex.withLock { _ in try body() }
     }
+}
+
+/// A raw pointer that parallel parts may share when each writes disjoint elements.
+struct SendablePointer<T>: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<T>
+    init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
 }

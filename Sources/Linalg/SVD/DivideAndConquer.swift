@@ -35,8 +35,7 @@ enum BidiagonalDivideAndConquer {
         let sigma = order.map { factors.sigma[$0] }
         guard vectors, let u = factors.u else { return (sigma, nil, nil) }
         let w = factors.w
-        return (sigma, Matrix(rows: n, columns: n) { i, j in u[i, order[j]] },
-                Matrix(rows: n, columns: n) { i, j in w[i, order[j]] })
+        return (sigma, u.selecting(columns: order), w.selecting(columns: order))
     }
 
     static func solve(d: ArraySlice<Double>, e: ArraySlice<Double>, extraColumn: Bool, vectors: Bool,
@@ -117,7 +116,7 @@ enum BidiagonalDivideAndConquer {
         if vectors {
             return BidiagonalFactors(sigma: sigma, u: rotations.transposed, w: rows.transposed)
         }
-        return BidiagonalFactors(sigma: sigma, u: nil, w: Matrix(rows: 2, columns: m) { i, j in rows[j, i == 0 ? 0 : m - 1] })
+        return BidiagonalFactors(sigma: sigma, u: nil, w: rows.transposed.selecting(rows: [0, m - 1]))
     }
 
     /// One merge (LAPACK's lasd1–lasd3, restructured).
@@ -130,22 +129,22 @@ enum BidiagonalDivideAndConquer {
         var ut: Matrix<Double>? = nil
         if vectors, let u1 = upper.u, let u2 = lower.u {
             var u = Matrix<Double>(rows: n, columns: n)
-            for i in 0..<k { for j in 0..<k { u[i, j] = u1[i, j] } }
+            u.place(u1, row: 0, column: 0)
             u[k, k] = 1
-            for i in 0..<n2 { for j in 0..<n2 { u[k + 1 + i, k + 1 + j] = u2[i, j] } }
+            u.place(u2, row: k + 1, column: k + 1)
             ut = u
         }
         var wt: Matrix<Double>
         let lastRowOfW1: [Double], firstRowOfW2: [Double]
         if vectors {
             wt = Matrix(rows: m, columns: m)
-            for i in 0...k { for j in 0...k { wt[i, j] = upper.w[i, j] } }
-            for i in 0..<m2 { for j in 0..<m2 { wt[k + 1 + i, k + 1 + j] = lower.w[i, j] } }
+            wt.place(upper.w, row: 0, column: 0)
+            wt.place(lower.w, row: k + 1, column: k + 1)
             lastRowOfW1 = (0...k).map { upper.w[k, $0] }
         } else {
             wt = Matrix(rows: 2, columns: m)
-            for j in 0...k { wt[0, j] = upper.w[0, j] }
-            for j in 0..<m2 { wt[1, k + 1 + j] = lower.w[1, j] }
+            wt.place(upper.w.selecting(rows: [0]), row: 0, column: 0)
+            wt.place(lower.w.selecting(rows: [1]), row: 1, column: k + 1)
             lastRowOfW1 = (0...k).map { upper.w[1, $0] }
         }
         firstRowOfW2 = (0..<m2).map { lower.w[0, $0] }
@@ -208,24 +207,30 @@ enum BidiagonalDivideAndConquer {
         }
         let solution = try SecularEquation.solve(d: kept.map { d[$0] }, z: kept.map { z[$0] }, threads: threads)
         let sigma = solution.sigma.map { $0 * scale } + deflated.map { d[$0] * scale }
+        // New vectors: [Ũ or W̃ (kept columns) · the small problem's vectors | deflated columns | null column].
         var newW = Matrix<Double>(rows: wt.rows, columns: m)
-        let productW = multiplyColumns(wt, kept, by: solution.v, splitRow: vectors ? k + 1 : 1, threads: threads)
-        for i in 0..<wt.rows {
-            for c in 0..<kept.count { newW[i, c] = productW[i, c] }
-            for (c, j) in deflated.enumerated() { newW[i, kept.count + c] = wt[i, j] }
-            if extraColumn { newW[i, m - 1] = wt[i, m - 1] }
-        }
+        newW.place(multiplyColumns(wt, kept, by: solution.v, splitRow: vectors ? k + 1 : 1, threads: threads), row: 0, column: 0)
+        newW.place(wt.selecting(columns: deflated + (extraColumn ? [m - 1] : [])), row: 0, column: kept.count)
         var newU: Matrix<Double>? = nil
         if let ut {
-            let productU = multiplyColumns(ut, kept, by: solution.u, splitRow: k + 1, threads: threads)
             var u = Matrix<Double>(rows: n, columns: n)
-            for i in 0..<n {
-                for c in 0..<kept.count { u[i, c] = productU[i, c] }
-                for (c, j) in deflated.enumerated() { u[i, kept.count + c] = ut[i, j] }
-            }
+            u.place(multiplyColumns(ut, kept, by: solution.u, splitRow: k + 1, threads: threads), row: 0, column: 0)
+            u.place(ut.selecting(columns: deflated), row: 0, column: kept.count)
             newU = u
         }
         return BidiagonalFactors(sigma: sigma, u: newU, w: newW)
+    }
+
+    /// The positions in `columns` of the columns of `a` that have a nonzero entry in `rows`.
+    static func nonzeroColumns(_ a: Matrix<Double>, rows: Range<Int>, among columns: [Int]) -> [Int] {
+        var nonzero = [Bool](repeating: false, count: a.columns)
+        a.withView { view in
+            for i in rows {
+                let row = view.base + i * view.rowStride
+                for j in 0..<view.columns where row[j] != 0 { nonzero[j] = true }
+            }
+        }
+        return columns.indices.filter { nonzero[columns[$0]] }
     }
 
     /// (col_p, col_q) ← (c·col_p − s·col_q, s·col_p + c·col_q).
@@ -246,10 +251,10 @@ enum BidiagonalDivideAndConquer {
                                 threads: Int) -> Matrix<Double> {
         var result = Matrix<Double>(rows: full.rows, columns: small.columns)
         for rows in [0..<min(splitRow, full.rows), min(splitRow, full.rows)..<full.rows] where !rows.isEmpty {
-            let active = columns.indices.filter { c in rows.contains { full[$0, columns[c]] != 0 } }
+            let active = nonzeroColumns(full, rows: rows, among: columns)
             if active.isEmpty { continue }
-            let a = Matrix<Double>(rows: rows.count, columns: active.count) { i, j in full[rows.lowerBound + i, columns[active[j]]] }
-            let b = Matrix<Double>(rows: active.count, columns: small.columns) { i, j in small[active[i], j] }
+            let a = full.selecting(rows: rows, columns: active.map { columns[$0] })
+            let b = small.selecting(rows: active)
             a.withView { a in
                 b.withView { b in
                     result.withMutableView { r in

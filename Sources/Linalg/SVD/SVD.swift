@@ -83,14 +83,16 @@ func bidiagonalSVD<T: LinalgScalar>(_ a: Matrix<T>, vectors: Bool, threads: Int)
     guard vectors, let ub, let vb else { return (nil, sigma.map { T($0) }, nil) }
     // U = [Q]·Q_B·[U_B; 0], V = P_B·V_B.
     let workRows = qr == nil ? m : n
-    var u = Matrix<T>(rows: workRows, columns: n) { i, j in i < n ? T(ub[i, j]) : 0 }
+    var u = Matrix<T>(rows: workRows, columns: n)
+    u.place(ub.converted(), row: 0, column: 0)
     reduction.multiplyQ(&u)
     if let qr {
-        var full = Matrix<T>(rows: m, columns: n) { i, j in i < n ? u[i, j] : 0 }
+        var full = Matrix<T>(rows: m, columns: n)
+        full.place(u, row: 0, column: 0)
         qr.multiplyQ(&full, transpose: false)
         u = full
     }
-    var v = Matrix<T>(rows: n, columns: n) { i, j in T(vb[i, j]) }
+    var v: Matrix<T> = vb.converted()
     reduction.multiplyP(&v)
     return (u, sigma.map { T($0) }, v.transposed)
 }

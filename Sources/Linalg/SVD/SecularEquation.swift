@@ -190,9 +190,3 @@ enum SecularEquation {
         return (sum, derivative, magnitude)
     }
 }
-
-/// A raw pointer that parallel parts may share when each writes disjoint elements.
-struct SendablePointer<T>: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<T>
-    init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
-}

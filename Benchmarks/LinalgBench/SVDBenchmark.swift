@@ -1,0 +1,34 @@
+import Foundation
+import Linalg
+
+/// The SVD issue's shapes: ViT-B/32 matrices and squares.
+let defaultSVDShapes = ["768x768", "2304x768", "3072x768", "768x3072", "1024x1024", "2048x2048"]
+
+/// Thin SVD with vectors (`sgesdd_uv`), values only (`sgesdd_s`) and the polar factor, Float,
+/// for each algorithm and thread count.
+func runSVDBenchmark(_ options: BenchOptions, algorithms: [SVDAlgorithm]) {
+    if !options.json {
+        print("op          algorithm   shape          threads    milliseconds")
+    }
+    for shape in options.shapes ?? defaultSVDShapes {
+        let dims = shape.split(separator: "x").compactMap { Int($0) }
+        guard dims.count == 2 else { continue }
+        var generator = SplitMix64(seed: 7)
+        let a = Matrix<Float>(rows: dims[0], columns: dims[1]) { _, _ in Float.random(in: -1...1, using: &generator) }
+        for algorithm in algorithms {
+            for threads in options.threads {
+                let cases: [(String, () -> Void)] = [
+                    ("sgesdd_uv", { _ = try! SVD(a, algorithm: algorithm, threads: threads) }),
+                    ("sgesdd_s", { _ = try! SVD<Float>.singularValues(of: a, algorithm: algorithm, threads: threads) }),
+                    ("polar", { _ = try! PolarDecomposition(a, algorithm: algorithm, threads: threads) }),
+                ]
+                for (op, body) in cases {
+                    let seconds = medianSeconds(repetitions: options.repetitions, body)
+                    report([("op", op), ("algorithm", algorithm.rawValue), ("shape", shape), ("threads", threads),
+                            ("seconds", seconds)], json: options.json,
+                           row: String(format: "%-11@ %-11@ %-14@ %7d %12.1f", op, algorithm.rawValue, shape, threads, seconds * 1000))
+                }
+            }
+        }
+    }
+}

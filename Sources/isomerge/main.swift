@@ -7,6 +7,7 @@ let usage = """
 
     commands:
       inspect PATH      list the tensors of a checkpoint (file, directory or shard index)
+      svd PATH          singular values (and optionally factors) of its 2-D tensors
 
     Run 'isomerge <command> --help' for a command's options and an example.
     """
@@ -32,6 +33,7 @@ let rest = Array(arguments.dropFirst())
 do {
     switch command {
     case "inspect": try InspectCommand.run(rest)
+    case "svd": try SVDCommand.run(rest)
     default: throw UsageError("unknown command '\(command)'\n\n\(usage)")
     }
 } catch let error as UsageError {

@@ -1,0 +1,129 @@
+import Linalg
+
+/// TIES merging, "trim, elect sign, disjoint merge" (ALGORITHMS.md), over the whole model:
+/// 1. each task keeps its entries with |x| ≥ its k-th smallest magnitude, k = d − ⌊d·K⌋ over all
+///    d float entries of the model (ties at the threshold kept);
+/// 2. each entry's sign is elected as sign(Σ_t trimmed_t), or where that sum is 0 the sign of the
+///    sum of all elected signs (the majority sign; where that is 0 too, negative entries win, as
+///    in the reference code);
+/// 3. τ_M is the mean of the trimmed values that carry the elected sign, 0 where none does.
+///
+/// The thresholds are exact: a radix selection on the magnitudes' bit patterns (monotone for
+/// non-negative floats) narrows each task's k-th value 16 bits per streaming pass, with one
+/// 65,536-bin histogram per task — 2 passes for Float, 4 for Double — in bounded memory.
+enum TIES {
+    /// The number of entries to cut so that ⌊d·K⌋ remain, as the reference computes it; 0 when K ≥ 1.
+    static func rank(entries d: Int, density: Double) -> Int {
+        density >= 1 ? 0 : d - Int((Double(d) * density).rounded(.down))
+    }
+
+    /// Trimmed value: x when |x| reaches the task's threshold, else 0.
+    @inline(__always)
+    static func trim<T: LinalgScalar>(_ x: T, threshold: T) -> T { abs(x) >= threshold ? x : 0 }
+
+    /// Step 2's per-entry sign before the majority rule: +1, −1 or 0.
+    @inline(__always)
+    static func sign<T: LinalgScalar>(_ x: T) -> Int { x > 0 ? 1 : (x < 0 ? -1 : 0) }
+
+    /// Σ over a tensor's entries of sign(Σ_t trimmed_t) (the majority-sign pre-pass).
+    static func signSum<T: LinalgScalar>(_ taskVectors: [[T]], thresholds: [T]) -> Int {
+        var total = 0
+        for i in 0..<taskVectors[0].count {
+            var sum: T = 0
+            for (t, tau) in taskVectors.enumerated() { sum += trim(tau[i], threshold: thresholds[t]) }
+            total += sign(sum)
+        }
+        return total
+    }
+
+    /// Steps 2–3 on one tensor, given the thresholds and the model's majority sign.
+    static func merge<T: LinalgScalar>(_ taskVectors: [[T]], thresholds: [T], majority: Int) -> [T] {
+        let count = taskVectors[0].count
+        var merged = [T](repeating: 0, count: count)
+        var trimmed = [T](repeating: 0, count: taskVectors.count)
+        for i in 0..<count {
+            var sum: T = 0
+            for (t, tau) in taskVectors.enumerated() {
+                trimmed[t] = trim(tau[i], threshold: thresholds[t])
+                sum += trimmed[t]
+            }
+            var elected = sign(sum)
+            if elected == 0 { elected = majority }
+            var total: T = 0
+            var kept = 0
+            for x in trimmed where (elected > 0 && x > 0) || (elected <= 0 && x < 0) {
+                total += x
+                kept += 1
+            }
+            merged[i] = kept == 0 ? 0 : total / T(kept)
+        }
+        return merged
+    }
+
+    /// The mergekit variant: thresholds and majority from this tensor alone.
+    static func mergePerTensor<T: LinalgScalar>(_ taskVectors: [[T]], density: Double) -> [T] {
+        let k = rank(entries: taskVectors[0].count, density: density)
+        let thresholds = taskVectors.map { tau -> T in
+            k == 0 ? 0 : tau.map { abs($0) }.sorted()[k - 1]
+        }
+        let majority = signSum(taskVectors, thresholds: thresholds).signum()
+        return merge(taskVectors, thresholds: thresholds, majority: majority)
+    }
+}
+
+/// Exact streaming selection of the k-th smallest magnitude (1-based) of one task's entries:
+/// each pass histograms the next 16 bits of the magnitudes whose higher bits match the prefix
+/// found so far, then narrows the prefix to the bucket holding rank k.
+struct MagnitudeSelection<T: LinalgScalar> {
+    static var keyBits: Int { MemoryLayout<T>.size * 8 }
+
+    private(set) var prefix: UInt64 = 0
+    private(set) var prefixBits = 0
+    private var remaining: Int
+    private var histogram = [Int](repeating: 0, count: 1 << 16)
+
+    /// Selects the `rank`-th smallest magnitude (rank ≥ 1).
+    init(rank: Int) { remaining = rank }
+
+    var isComplete: Bool { prefixBits >= Self.keyBits }
+
+    /// The selected magnitude (after `isComplete`).
+    var value: T {
+        T.self == Float.self ? T(Float(bitPattern: UInt32(prefix))) : T(Double(bitPattern: prefix))
+    }
+
+    @inline(__always)
+    static func key(_ x: T) -> UInt64 {
+        if let f = x as? Float { return UInt64(abs(f).bitPattern) }
+        return abs(Double(x)).bitPattern
+    }
+
+    /// Counts the entries of one tensor in this pass.
+    mutating func count(_ values: [T]) {
+        let shift = Self.keyBits - prefixBits - 16
+        let bits = prefixBits
+        let expected = prefix
+        values.withUnsafeBufferPointer { values in
+            histogram.withUnsafeMutableBufferPointer { histogram in
+                for x in values {
+                    let key = Self.key(x)
+                    if bits == 0 || key >> UInt64(Self.keyBits - bits) == expected {
+                        histogram[Int((key >> UInt64(shift)) & 0xFFFF)] += 1
+                    }
+                }
+            }
+        }
+    }
+
+    /// Ends a pass: fixes the next 16 bits.
+    mutating func finishPass() {
+        var bucket = 0
+        while bucket < (1 << 16) - 1 && histogram[bucket] < remaining {
+            remaining -= histogram[bucket]
+            bucket += 1
+        }
+        prefix = prefix << 16 | UInt64(bucket)
+        prefixBits += 16
+        for i in histogram.indices { histogram[i] = 0 }
+    }
+}

@@ -1,0 +1,116 @@
+@testable import IsoMerge
+import Linalg
+import XCTest
+
+/// Every case of the shared fixtures (float64 reference results): per tensor, the relative
+/// Frobenius error of the merged delta, ‖(out − base) − (expected − base)‖/‖expected − base‖, is
+/// within 1e-4 for F32 and F64 inputs merged in Float, within one BF16 ulp element-wise for BF16
+/// inputs, and within 1e-10 in double precision against float64 expectations.
+final class MergeFixtureTests: XCTestCase {
+    struct Case {
+        let file: String
+        let method: MergeMethod
+        let alpha: Double
+        let density: Double
+        let fraction: Double
+    }
+
+    func cases(_ fixture: String) throws -> (inputs: [String], cases: [Case]) {
+        let directory = TestFiles.fixture("merge/" + fixture)
+        let json = try JSONValue.parse(TestFiles.bytes(directory + "/cases.json"))
+        guard case let .array(inputs)? = json["inputs"], case let .array(items)? = json["cases"] else {
+            throw MergeError("bad cases.json in \(fixture)")
+        }
+        let paths = inputs.compactMap { value -> String? in
+            if case let .string(name) = value { return directory + "/" + name }
+            return nil
+        }
+        let parsed = items.map { item -> Case in
+            var file = "", method = ""
+            if case let .string(text)? = item["file"] { file = text }
+            if case let .string(text)? = item["method"] { method = text }
+            return Case(file: directory + "/" + file, method: MergeMethod(name: method)!, alpha: item["alpha"]?.double ?? 1,
+                        density: (item["k"]?.double ?? 20) / 100, fraction: item["fraction"]?.double ?? 0.8)
+        }
+        return (paths, parsed)
+    }
+
+    func run(_ fixture: String, double: Bool = false, expectedDirectory: String? = nil, check: (String, TensorEntry, [Double], [Double], [Double]) -> Void) throws {
+        let (inputs, cases) = try cases(fixture)
+        let scratch = TestFiles.scratchDirectory(for: self)
+        let base = try Checkpoint(path: inputs[0])
+        let models = try inputs.dropFirst().map { try Checkpoint(path: $0) }
+        for (index, testCase) in cases.enumerated() {
+            var options = MergeOptions(method: testCase.method)
+            options.alpha = testCase.alpha
+            options.density = testCase.density
+            options.commonFraction = testCase.fraction
+            options.doublePrecision = double
+            if double { options.outputDType = .f64 }
+            let engine = try MergeEngine(base: base, models: models, options: options)
+            let output = scratch + "/out\(index).safetensors"
+            _ = try engine.merge(to: output)
+            var expectedPath = testCase.file
+            if let expectedDirectory {
+                expectedPath = expectedPath.replacingOccurrences(of: "/expected/", with: "/\(expectedDirectory)/")
+            }
+            let expected = try Checkpoint(path: expectedPath)
+            let ours = try Checkpoint(path: output)
+            for (_, entry) in base.tensors {
+                let label = "\(fixture) \(testCase.method.rawValue) α=\(testCase.alpha) \(entry.name)"
+                guard entry.dtype.isConvertibleFloat else {
+                    XCTAssertEqual(try ours.rawBytes(of: entry.name), try base.rawBytes(of: entry.name), "\(label): copied from base")
+                    continue
+                }
+                XCTAssertEqual(ours.tensor(named: entry.name)?.entry.dtype, double ? .f64 : entry.dtype, "\(label): output dtype")
+                check(label, entry, try base.values(of: entry.name, as: Double.self), try ours.values(of: entry.name, as: Double.self),
+                      try expected.values(of: entry.name, as: Double.self))
+            }
+        }
+    }
+
+    func relativeDeltaError(base: [Double], ours: [Double], expected: [Double]) -> Double {
+        var error = 0.0, norm = 0.0
+        for i in base.indices {
+            let (d, e) = (ours[i] - base[i], expected[i] - base[i])
+            error += (d - e) * (d - e)
+            norm += e * e
+        }
+        return norm == 0 ? error.squareRoot() : (error / norm).squareRoot()
+    }
+
+    func checkRelative(_ tolerance: Double) -> (String, TensorEntry, [Double], [Double], [Double]) -> Void {
+        { label, _, base, ours, expected in
+            let error = self.relativeDeltaError(base: base, ours: ours, expected: expected)
+            XCTAssertLessThanOrEqual(error, tolerance, label)
+        }
+    }
+
+    func testSmallT3() throws { try run("small-t3", check: checkRelative(1e-4)) }
+
+    /// r not divisible by T, tall and wide shapes, an excluded 2-D tensor, an integer tensor.
+    func testOddT3() throws { try run("odd-t3", check: checkRelative(1e-4)) }
+
+    /// Exactly rank-deficient (LoRA-like) sums stored in F64 and merged in Float.
+    func testLowRankT4() throws { try run("small-lora-t4", check: checkRelative(1e-4)) }
+
+    /// BF16 inputs: outputs stay BF16 and agree with the float64 result rounded to BF16 within one ulp.
+    func testBF16T4() throws {
+        try run("small-t4-bf16") { label, _, _, ours, expected in
+            for i in ours.indices {
+                let reference = HalfPrecision.float(fromBF16: HalfPrecision.bf16Bits(from: Float(expected[i])))
+                let ulp = Double(Float(bitPattern: (reference.magnitude.bitPattern & 0x7F80_0000) | 0x10000)
+                    - Float(bitPattern: reference.magnitude.bitPattern & 0x7F80_0000))
+                if abs(ours[i] - Double(reference)) > max(ulp, Double(Float.leastNormalMagnitude)) {
+                    XCTFail("\(label)[\(i)]: \(ours[i]) vs \(reference) (ulp \(ulp))")
+                    return
+                }
+            }
+        }
+    }
+
+    /// Double precision against float64 expectations generated by refmerge.py (expected-f64/).
+    func testDoublePrecisionAgainstFloat64Reference() throws {
+        try run("small-t3", double: true, expectedDirectory: "expected-f64", check: checkRelative(1e-10))
+    }
+}

@@ -1,0 +1,207 @@
+@testable import IsoMerge
+import Linalg
+import XCTest
+
+/// Edge cases of the engine and the methods, against direct computations.
+final class MergeEngineTests: XCTestCase {
+    typealias Tensors = [(name: String, dtype: DType, shape: [Int], values: [Double])]
+
+    func write(_ tensors: Tensors, to path: String) throws {
+        let writer = try SafetensorsWriter(path: path, tensors: tensors.map { TensorSpec(name: $0.name, dtype: $0.dtype, shape: $0.shape) })
+        for spec in writer.order {
+            let tensor = tensors.first { $0.name == spec.name }!
+            if spec.dtype.isConvertibleFloat {
+                try tensor.values.withUnsafeBufferPointer { try writer.write(spec.name, values: $0) }
+            } else {
+                let bytes = tensor.values.flatMap { value -> [UInt8] in
+                    let bits = UInt64(bitPattern: Int64(value))
+                    return (0..<8).map { UInt8(truncatingIfNeeded: bits >> (8 * $0)) }
+                }
+                try bytes.withUnsafeBytes { try writer.write(spec.name, bytes: $0) }
+            }
+        }
+        try writer.finish()
+    }
+
+    /// A base and T fine-tuned checkpoints with random task vectors, and the paths.
+    func makeModels(tasks: Int, shapes: [(String, [Int])], seed: UInt64, directory: String) throws -> (base: String, models: [String]) {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var generator = SeededGenerator(seed: seed)
+        var base: Tensors = shapes.map { name, shape in
+            (name, .f32, shape, (0..<shape.reduce(1, *)).map { _ in Double(Float.random(in: -1...1, using: &generator)) })
+        }
+        base.append(("step", .i64, [1], [42]))
+        try write(base, to: directory + "/base.safetensors")
+        var models: [String] = []
+        for t in 0..<tasks {
+            let tuned: Tensors = base.map { tensor in
+                tensor.dtype == .i64 ? tensor : (tensor.name, tensor.dtype, tensor.shape,
+                                                 tensor.values.map { Double(Float($0 + Double(Float.random(in: -0.1...0.1, using: &generator)))) })
+            }
+            let path = directory + "/ft_\(t).safetensors"
+            try write(tuned, to: path)
+            models.append(path)
+        }
+        return (directory + "/base.safetensors", models)
+    }
+
+    func merge(_ method: MergeMethod, base: String, models: [String], configure: (inout MergeOptions) -> Void = { _ in },
+               output: String) throws -> Checkpoint {
+        var options = MergeOptions(method: method)
+        configure(&options)
+        let engine = try MergeEngine(base: try Checkpoint(path: base), models: try models.map { try Checkpoint(path: $0) }, options: options)
+        _ = try engine.merge(to: output)
+        return try Checkpoint(path: output)
+    }
+
+    func testEveryMethodOnEdgeShapesWithOneToFourTasks() throws {
+        let directory = TestFiles.scratchDirectory(for: self)
+        let shapes: [(String, [Int])] = [("row", [1, 9]), ("column", [9, 1]), ("tall", [23, 5]), ("wide", [5, 23]),
+                                         ("square", [7, 7]), ("a.text_projection", [6, 4]), ("bias", [5]), ("conv", [2, 3, 2])]
+        for tasks in 1...4 {
+            let (base, models) = try makeModels(tasks: tasks, shapes: shapes, seed: UInt64(tasks), directory: directory + "/t\(tasks)")
+            let baseCheckpoint = try Checkpoint(path: base)
+            let taskVectors = try models.map { path -> [String: [Double]] in
+                let model = try Checkpoint(path: path)
+                return Dictionary(uniqueKeysWithValues: try shapes.map { name, _ in
+                    (name, zip(try model.values(of: name, as: Double.self), try baseCheckpoint.values(of: name, as: Double.self)).map { $0 - $1 })
+                })
+            }
+            for method in MergeMethod.allCases {
+                let output = try merge(method, base: base, models: models, output: directory + "/t\(tasks)-\(method.rawValue).safetensors")
+                XCTAssertEqual(try output.rawBytes(of: "step"), try baseCheckpoint.rawBytes(of: "step"), "integer tensor copied")
+                for (name, shape) in shapes {
+                    let merged = zip(try output.values(of: name, as: Double.self), try baseCheckpoint.values(of: name, as: Double.self))
+                        .map { ($0 - $1) / method.defaultAlpha }
+                    let taus = taskVectors.map { $0[name]! }
+                    let sum = (0..<merged.count).map { i in taus.reduce(0) { $0 + $1[i] } }
+                    let label = "T=\(tasks) \(method.rawValue) \(name)"
+                    XCTAssertTrue(merged.allSatisfy(\.isFinite), label)
+                    let isMatrix = shape.count == 2 && !name.contains("text_projection")
+                    switch method {
+                    case .taskArithmetic:
+                        for i in merged.indices { XCTAssertEqual(merged[i], sum[i], accuracy: 1e-5, label) }
+                    case .average:
+                        for i in merged.indices { XCTAssertEqual(merged[i], sum[i] / Double(tasks), accuracy: 1e-5, label) }
+                    case _ where method.usesMatrixPath && !isMatrix:
+                        for i in merged.indices { XCTAssertEqual(merged[i], sum[i] / Double(tasks), accuracy: 1e-5, label) }
+                    case .isoC:
+                        // σ̄·polar(Σ τ): all singular values equal the mean of those of the sum.
+                        let svdSum = try SVD(Matrix(rows: shape[0], columns: shape[1], elements: sum))
+                        let mean = svdSum.singularValues.reduce(0, +) / Double(svdSum.singularValues.count)
+                        let sigma = try SVD<Double>.singularValues(of: Matrix(rows: shape[0], columns: shape[1], elements: merged))
+                        for s in sigma { XCTAssertEqual(s, mean, accuracy: 1e-5 * max(1, mean), label) }
+                    case .isoCTS where tasks == 1:
+                        // One task: the common and task-specific parts together span everything, flat spectrum.
+                        let sigma = try SVD<Double>.singularValues(of: Matrix(rows: shape[0], columns: shape[1], elements: merged))
+                        for s in sigma { XCTAssertEqual(s, sigma[0], accuracy: 1e-5 * max(1, sigma[0]), label) }
+                    case .tsvM where tasks == 1:
+                        // One task keeps all r triplets: τ_M = τ.
+                        for i in merged.indices { XCTAssertEqual(merged[i], sum[i], accuracy: 1e-5, label) }
+                    default:
+                        break
+                    }
+                }
+            }
+        }
+    }
+
+    /// Tensors no task changed are written back bit for bit, even by the SVD methods.
+    func testFrozenTensorsAreSkippedAndExact() throws {
+        let directory = TestFiles.scratchDirectory(for: self)
+        let (base, models) = try makeModels(tasks: 3, shapes: [("w", [6, 4])], seed: 9, directory: directory)
+        // Overwrite the fine-tuned models with copies of the base: every task vector is zero.
+        for model in models {
+            try FileManager.default.removeItem(atPath: model)
+            try FileManager.default.copyItem(atPath: base, toPath: model)
+        }
+        for method in MergeMethod.allCases {
+            let output = try merge(method, base: base, models: models, output: directory + "/\(method.rawValue).safetensors")
+            XCTAssertEqual(try output.rawBytes(of: "w"), try Checkpoint(path: base).rawBytes(of: "w"), method.rawValue)
+        }
+    }
+
+    func testValidationReportsEveryProblemAtOnce() throws {
+        let directory = TestFiles.scratchDirectory(for: self)
+        try write([("a", .f32, [2, 2], [1, 2, 3, 4]), ("b", .f32, [3], [1, 2, 3]), ("c", .f16, [1], [1])], to: directory + "/base.safetensors")
+        try write([("a", .f32, [4, 1], [1, 2, 3, 4]), ("c", .f32, [1], [1]), ("extra", .f32, [1], [0])], to: directory + "/ft.safetensors")
+        var options = MergeOptions(method: .ties)
+        options.density = 1.5
+        options.alpha = .nan
+        XCTAssertThrowsError(try MergeEngine(base: try Checkpoint(path: directory + "/base.safetensors"),
+                                             models: [try Checkpoint(path: directory + "/ft.safetensors")], options: options)) { error in
+            let text = String(describing: error)
+            for fragment in ["ft.safetensors: tensor 'a': shape [4, 1] differs from the base's [2, 2]",
+                             "ft.safetensors: tensor 'b' is missing", "ft.safetensors: tensor 'extra' is not in the base",
+                             "tensor 'c': dtype F32 differs from the base's F16", "density must be in (0, 1]", "alpha must be a finite number"] {
+                XCTAssertTrue(text.contains(fragment), "missing '\(fragment)' in:\n\(text)")
+            }
+        }
+        XCTAssertThrowsError(try MergeEngine(base: try Checkpoint(path: directory + "/base.safetensors"), models: [],
+                                             options: MergeOptions(method: .isoC))) { error in
+            XCTAssertTrue(String(describing: error).contains("T ≥ 1"))
+        }
+    }
+
+    func testNonFiniteInputIsAnErrorAndLeavesNoOutput() throws {
+        let directory = TestFiles.scratchDirectory(for: self)
+        try write([("w", .f32, [2, 2], [1, 2, 3, 4])], to: directory + "/base.safetensors")
+        try write([("w", .f32, [2, 2], [1, .nan, 3, 4])], to: directory + "/ft.safetensors")
+        XCTAssertThrowsError(try merge(.isoC, base: directory + "/base.safetensors", models: [directory + "/ft.safetensors"],
+                                       output: directory + "/out.safetensors")) { error in
+            XCTAssertTrue(String(describing: error).contains("ft.safetensors: tensor 'w': contains NaN or infinity"), "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/out.safetensors"))
+        XCTAssertEqual(TestFiles.listing(directory), ["base.safetensors", "ft.safetensors"])
+    }
+
+    /// τ_M written once and applied with α equals the direct merge at α; one and two threads agree.
+    func testTaskVectorApplyAndThreadIndependence() throws {
+        let directory = TestFiles.scratchDirectory(for: self)
+        let (base, models) = try makeModels(tasks: 3, shapes: [("w", [40, 30]), ("b", [30])], seed: 12, directory: directory)
+        for method in [MergeMethod.isoCTS, .ties] {
+            var options = MergeOptions(method: method)
+            options.alpha = 0.7
+            let engine = try MergeEngine(base: try Checkpoint(path: base), models: try models.map { try Checkpoint(path: $0) }, options: options)
+            _ = try engine.merge(to: directory + "/direct-\(method.rawValue).safetensors")
+            _ = try engine.writeTaskVector(to: directory + "/tau-\(method.rawValue).safetensors")
+            _ = try MergeEngine.apply(base: try Checkpoint(path: base), taskVector: try Checkpoint(path: directory + "/tau-\(method.rawValue).safetensors"),
+                                      alpha: 0.7, to: directory + "/applied-\(method.rawValue).safetensors")
+            XCTAssertEqual(TestFiles.bytes(directory + "/direct-\(method.rawValue).safetensors").suffix(8000),
+                           TestFiles.bytes(directory + "/applied-\(method.rawValue).safetensors").suffix(8000), method.rawValue)
+            options.threads = 1
+            let single = try MergeEngine(base: try Checkpoint(path: base), models: try models.map { try Checkpoint(path: $0) }, options: options)
+            _ = try single.merge(to: directory + "/single-\(method.rawValue).safetensors")
+            XCTAssertEqual(TestFiles.bytes(directory + "/direct-\(method.rawValue).safetensors"),
+                           TestFiles.bytes(directory + "/single-\(method.rawValue).safetensors"), "\(method.rawValue) thread count")
+        }
+    }
+
+    func testIsoCTSSizesUseBankersRounding() {
+        XCTAssertTrue(IsoCTS.sizes(rank: 64, tasks: 2, fraction: 0.8) == (52, 6))
+        XCTAssertTrue(IsoCTS.sizes(rank: 48, tasks: 3, fraction: 0.8) == (39, 3))
+        XCTAssertTrue(IsoCTS.sizes(rank: 10, tasks: 4, fraction: 0.0) == (2, 2))   // k would be negative: s = ⌊r/T⌋
+        XCTAssertTrue(IsoCTS.sizes(rank: 7, tasks: 1, fraction: 1.0) == (7, 0))
+    }
+
+    /// Whole-model thresholds: the exact k-th smallest magnitude, found by radix passes.
+    func testMagnitudeSelectionIsExact() {
+        var generator = SeededGenerator(seed: 3)
+        let chunks = (0..<5).map { _ in (0..<997).map { _ in Float.random(in: -2...2, using: &generator) } }
+        let sorted = chunks.flatMap { $0 }.map(abs).sorted()
+        for rank in [1, 2, 500, 2000, sorted.count] {
+            var selection = MagnitudeSelection<Float>(rank: rank)
+            while !selection.isComplete {
+                for chunk in chunks { selection.count(chunk) }
+                selection.finishPass()
+            }
+            XCTAssertEqual(selection.value, sorted[rank - 1], "rank \(rank)")
+            var double = MagnitudeSelection<Double>(rank: rank)
+            while !double.isComplete {
+                for chunk in chunks { double.count(chunk.map(Double.init)) }
+                double.finishPass()
+            }
+            XCTAssertEqual(double.value, Double(sorted[rank - 1]), "Double rank \(rank)")
+        }
+    }
+}

@@ -181,17 +181,18 @@ public final class MergeEngine: @unchecked Sendable {
         let total = order.reduce(0) { $0 + $1.byteCount }
         var done = 0
         var index = 0
-        // Batches: a large matrix alone (its SVDs use every core), runs of small tensors together.
+        // Windows of consecutive tensors merged side by side, one core each (SVDs spend much of
+        // their time in single-threaded matrix–vector products, so two SVDs at once beat one SVD on
+        // two cores); a tensor too large to share the memory budget runs alone on every core.
+        let budget = windowBudget
         while index < order.count {
             var batch = [order[index]]
-            if isSmall(planByName[order[index].name]!) {
-                var elements = order[index].elementCount
-                while index + batch.count < order.count, batch.count < 64 {
-                    let next = order[index + batch.count]
-                    guard isSmall(planByName[next.name]!), elements + next.elementCount <= 4 << 20 else { break }
-                    batch.append(next)
-                    elements += next.elementCount
-                }
+            var elements = order[index].elementCount
+            while index + batch.count < order.count, batch.count < 64 {
+                let next = order[index + batch.count]
+                guard elements + next.elementCount <= budget else { break }
+                batch.append(next)
+                elements += next.elementCount
             }
             let results = try computeBatch(batch.map { planByName[$0.name]! }, as: T.self, ties: ties)
             for (spec, result) in zip(batch, results) {
@@ -204,14 +205,9 @@ public final class MergeEngine: @unchecked Sendable {
         }
     }
 
-    /// Small enough to merge on one core beside others.
-    private func isSmall(_ item: (name: String, entry: TensorEntry, merged: Bool)) -> Bool {
-        let shape = item.entry.shape
-        if item.merged && options.method.usesMatrixPath && options.takesMatrixPath(name: item.name, shape: shape) {
-            return shape[0] * shape[1] <= 128 * 128
-        }
-        return item.entry.elementCount <= 1 << 20
-    }
+    /// Elements of one window: room for about three ViT-B/32 MLP matrices (3072×768) with their
+    /// T + 1 inputs and SVD workspace, keeping peak memory near 0.5 GB at T = 8.
+    private var windowBudget: Int { 7 << 20 }
 
     /// Merges a batch: one tensor with all threads, or several side by side on one thread each.
     private func computeBatch<T: LinalgScalar>(_ items: [(name: String, entry: TensorEntry, merged: Bool)], as _: T.Type,
@@ -255,7 +251,7 @@ public final class MergeEngine: @unchecked Sendable {
             let (file, entry) = model.tensor(named: name)!
             let values = try BaseValues.read(file, entry)
             try values.checkFinite(file: model.path, tensor: name)
-            return values.subtracting(baseValues)
+            return values.subtracting(baseValues) as [T]
         }
     }
 

@@ -15,26 +15,36 @@ enum BaseValues {
     func checkFinite(file: String, tensor: String) throws(MergeError) {
         let index: Int?
         switch self {
-        case let .float(values): index = values.firstIndex { !$0.isFinite }
-        case let .double(values): index = values.firstIndex { !$0.isFinite }
+        case let .float(values): index = firstNonFinite(values)
+        case let .double(values): index = firstNonFinite(values)
         }
         if let index { throw MergeError("\(file): tensor '\(tensor)': contains NaN or infinity (first at element \(index))") }
     }
 
-    /// (self − base) computed in the inputs' precision, then converted to the working precision:
-    /// converting first would add θ's rounding noise to τ (ALGORITHMS.md).
-    func subtracting<T: LinalgScalar>(_ base: BaseValues) -> [T] {
+    /// (self − base) computed exactly (Double holds the difference of two Floats exactly), then
+    /// rounded once to the working precision: converting first would add θ's rounding noise to τ
+    /// (ALGORITHMS.md). Consumes self, reusing its storage when the types allow.
+    consuming func subtracting<T: LinalgScalar>(_ base: BaseValues) -> [T] {
         switch (self, base) {
-        case let (.float(a), .float(b)): return zip(a, b).map { T(Double($0) - Double($1)) }
-        case let (.double(a), .double(b)): return zip(a, b).map { T($0 - $1) }
+        case (.float(var a), let .float(b)) where T.self == Float.self:
+            a.withUnsafeMutableBufferPointer { a in
+                b.withUnsafeBufferPointer { b in
+                    for i in 0..<a.count { a[i] -= b[i] }
+                }
+            }
+            return a as! [T]
+        case let (.float(a), .float(b)):
+            return elementwise(a, b) { T(Double($0) - Double($1)) }
+        case (.double(var a), let .double(b)) where T.self == Double.self:
+            a.withUnsafeMutableBufferPointer { a in
+                b.withUnsafeBufferPointer { b in
+                    for i in 0..<a.count { a[i] -= b[i] }
+                }
+            }
+            return a as! [T]
+        case let (.double(a), .double(b)):
+            return elementwise(a, b) { T($0 - $1) }
         default: preconditionFailure("checkpoints disagree in dtype (validation should have caught it)")
-        }
-    }
-
-    func value(at index: Int) -> Double {
-        switch self {
-        case let .float(values): return Double(values[index])
-        case let .double(values): return values[index]
         }
     }
 
@@ -54,12 +64,34 @@ enum TaskVectorValues {
     init<T: LinalgScalar>(_ values: [T]) {
         if let floats = values as? [Float] { self = .float(floats) } else { self = .double(values.map(Double.init)) }
     }
+}
 
-    func value(at index: Int) -> Double {
-        switch self {
-        case let .float(values): return Double(values[index])
-        case let .double(values): return values[index]
+/// The index of the first NaN or ±∞, scanning in blocks with a branch-free test.
+func firstNonFinite<T: LinalgScalar>(_ values: [T]) -> Int? {
+    values.withUnsafeBufferPointer { values -> Int? in
+        let block = 4096
+        var start = 0
+        while start < values.count {
+            let end = min(values.count, start + block)
+            var allFinite = true
+            for i in start..<end { allFinite = allFinite && values[i].isFinite }
+            if !allFinite { return (start..<end).first { !values[$0].isFinite } }
+            start = end
         }
+        return nil
+    }
+}
+
+/// f(a[i], b[i]) for every i, into a new array without intermediate copies.
+@inline(__always)
+func elementwise<A, B, R>(_ a: [A], _ b: [B], _ f: (A, B) -> R) -> [R] {
+    [R](unsafeUninitializedCapacity: a.count) { out, initialized in
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                for i in 0..<a.count { (out.baseAddress! + i).initialize(to: f(a[i], b[i])) }
+            }
+        }
+        initialized = a.count
     }
 }
 
@@ -67,21 +99,39 @@ enum TaskVectorValues {
 enum OutputAssembly {
     static func write(_ spec: TensorSpec, base: BaseValues, taskVector: TaskVectorValues?, alpha: Double,
                       to writer: CheckpointWriter) throws {
-        let count = base.count
-        func merged(_ i: Int) -> Double {
-            guard let taskVector else { return base.value(at: i) }
-            return base.value(at: i) + alpha * taskVector.value(at: i)
+        switch (base, taskVector) {
+        case let (.float(b), .float(t)?): try write(spec, assembling: b, t, alpha: alpha, to: writer)
+        case let (.float(b), .double(t)?): try write(spec, assembling: b, t, alpha: alpha, to: writer)
+        case let (.double(b), .float(t)?): try write(spec, assembling: b, t, alpha: alpha, to: writer)
+        case let (.double(b), .double(t)?): try write(spec, assembling: b, t, alpha: alpha, to: writer)
+        case let (.float(b), nil): try write(spec, assembling: b, [Float](), alpha: 0, to: writer)
+        case let (.double(b), nil): try write(spec, assembling: b, [Float](), alpha: 0, to: writer)
         }
+    }
+
+    /// θᵢ = Double(baseᵢ) + α·Double(τᵢ) (τ empty: θ = base), rounded once to the output dtype.
+    private static func write<B: LinalgScalar, Tau: LinalgScalar>(_ spec: TensorSpec, assembling base: [B], _ tau: [Tau],
+                                                                  alpha: Double, to writer: CheckpointWriter) throws {
+        let frozen = tau.isEmpty
+        @inline(__always) func merged(_ i: Int) -> Double { frozen ? Double(base[i]) : Double(base[i]) + alpha * Double(tau[i]) }
         switch spec.dtype {
         case .f64:
-            let values = (0..<count).map(merged)
-            try values.withUnsafeBufferPointer { try writer.write(spec.name, values: $0) }
-        case .f32:
-            let values = (0..<count).map { Float(merged($0)) }
+            let values = [Double](unsafeUninitializedCapacity: base.count) { out, n in
+                for i in 0..<base.count { (out.baseAddress! + i).initialize(to: merged(i)) }
+                n = base.count
+            }
             try values.withUnsafeBufferPointer { try writer.write(spec.name, values: $0) }
         default:
-            // Round to odd into Float, so that the writer's rounding to 16 bits is the only one.
-            let values = (0..<count).map { Float(roundingToOdd: merged($0)) }
+            // F32 rounds to nearest here; for F16/BF16, round to odd so that the writer's rounding
+            // to 16 bits is the only one.
+            let toOdd = spec.dtype != .f32
+            let values = [Float](unsafeUninitializedCapacity: base.count) { out, n in
+                for i in 0..<base.count {
+                    let value = merged(i)
+                    (out.baseAddress! + i).initialize(to: toOdd ? Float(roundingToOdd: value) : Float(value))
+                }
+                n = base.count
+            }
             try values.withUnsafeBufferPointer { try writer.write(spec.name, values: $0) }
         }
     }

@@ -81,6 +81,14 @@ public final class SafetensorsFile: @unchecked Sendable {
         guard entry.dtype.isConvertibleFloat else {
             throw SafetensorsError(file: path, tensor: entry.name, "dtype \(entry.dtype.rawValue) is not a float type IsoMerge converts (F64, F32, F16, BF16)")
         }
+        // Stored exactly as T (little-endian host): read straight into the result.
+        if (entry.dtype == .f32 && T.self == Float.self) || (entry.dtype == .f64 && T.self == Double.self) {
+            return try [T](unsafeUninitializedCapacity: entry.elementCount) { buffer, initialized throws(SafetensorsError) in
+                try Self.readFully(descriptor, into: UnsafeMutableRawBufferPointer(buffer), at: dataStart + entry.dataOffsets.lowerBound,
+                                   path: path, tensor: entry.name)
+                initialized = entry.elementCount
+            }
+        }
         var result = [T](repeating: 0, count: entry.elementCount)
         // Convert in chunks so that the raw copy never exceeds 1 MiB beside the result.
         let elementBytes = entry.dtype.bits / 8
@@ -108,12 +116,21 @@ public final class SafetensorsFile: @unchecked Sendable {
     /// pread until `buffer` is full; a short file is an error, never a hang.
     static func readFully(_ fd: Int32, into buffer: inout [UInt8], at offset: Int, path: String,
                           tensor: String? = nil) throws(SafetensorsError) {
+        let error = buffer.withUnsafeMutableBytes { raw -> SafetensorsError? in
+            do throws(SafetensorsError) {
+                try readFully(fd, into: raw, at: offset, path: path, tensor: tensor)
+                return nil
+            } catch { return error }
+        }
+        if let error { throw error }
+    }
+
+    static func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int, path: String,
+                          tensor: String? = nil) throws(SafetensorsError) {
         var done = 0
         let total = buffer.count
         while done < total {
-            let got = buffer.withUnsafeMutableBytes { raw in
-                pread(fd, raw.baseAddress! + done, total - done, off_t(offset + done))
-            }
+            let got = pread(fd, buffer.baseAddress! + done, total - done, off_t(offset + done))
             if got < 0 {
                 if errno == EINTR { continue }
                 throw SafetensorsError(file: path, tensor: tensor, "read failed: \(systemError())")

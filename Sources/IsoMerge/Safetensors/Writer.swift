@@ -125,6 +125,12 @@ public final class SafetensorsWriter {
         guard values.count == spec.elementCount else {
             throw SafetensorsError(file: path, tensor: name, "got \(values.count) values, shape \(spec.shape) needs \(spec.elementCount)")
         }
+        // Stored exactly as T (little-endian host): write the buffer itself.
+        if (spec.dtype == .f32 && T.self == Float.self) || (spec.dtype == .f64 && T.self == Double.self) {
+            try writeAll(UnsafeRawBufferPointer(values))
+            written += 1
+            return
+        }
         let elementBytes = spec.dtype.bits / 8
         let chunk = max(1, (1 << 20) / elementBytes)
         var scratch = [UInt8](repeating: 0, count: min(values.count, chunk) * elementBytes)

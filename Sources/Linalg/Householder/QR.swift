@@ -50,27 +50,36 @@ public struct QRFactorization<T: LinalgScalar> {
 }
 
 /// Unblocked Householder QR of a panel (level 2): for each column, a reflector annihilates the
-/// entries below the diagonal and is applied to the panel's remaining columns.
+/// entries below the diagonal and is applied to the panel's remaining columns. The panel is
+/// copied to a transposed buffer first, so that every column — each reflector and each vector it
+/// is applied to — is contiguous (a row-major column is strided by the whole matrix width).
 func factorPanel<T: LinalgScalar>(_ a: MutableMatrixView<T>, tau: inout [T], offset: Int) {
     let (m, b) = (a.rows, a.columns)
-    var v = [T](repeating: 0, count: m)
-    var w = [T](repeating: 0, count: b)
-    for j in 0..<min(m, b) {
-        let column = a.base + (j &* a.leadingDimension &+ j)
-        var alpha = column[0]
-        let t = makeReflector(alpha: &alpha, x: column + a.leadingDimension, count: m - j - 1, stride: a.leadingDimension)
-        column[0] = alpha
-        tau[offset + j] = t
-        if t == 0 || j == b - 1 { continue }
-        // Apply H = I − τvvᵀ to the panel's columns right of j: w = A_sub ᵀ v, A_sub −= τ v wᵀ.
-        v[0] = 1
-        for i in 1..<(m - j) { v[i] = column[i &* a.leadingDimension] }
-        let sub = a.submatrix(row: j, column: j + 1, rows: m - j, columns: b - j - 1)
-        v.withUnsafeBufferPointer { v in
-            w.withUnsafeMutableBufferPointer { w in
-                gemv(sub.view.transposed, v.baseAddress!, into: w.baseAddress!)
-                rank1Update(sub, alpha: -t, v.baseAddress!, UnsafePointer(w.baseAddress!))
+    var columns = Matrix<T>(rows: b, columns: m)
+    columns.withMutableView { c in
+        for i in 0..<m {
+            let row = a.base + i &* a.leadingDimension
+            for j in 0..<b { c.base[j &* m &+ i] = row[j] }
+        }
+        for j in 0..<min(m, b) {
+            let column = c.base + (j &* m &+ j)
+            var alpha = column[0]
+            let t = makeReflector(alpha: &alpha, x: column + 1, count: m - j - 1, stride: 1)
+            column[0] = alpha
+            tau[offset + j] = t
+            if t == 0 { continue }
+            // H = I − τvvᵀ with v = (1, column[1…]) on the later columns: c −= τ·(vᵀc)·v.
+            let saved = column[0]
+            column[0] = 1
+            for k in (j + 1)..<b {
+                let target = c.base + (k &* m &+ j)
+                axpy(-t * dot(UnsafePointer(column), UnsafePointer(target), count: m - j), UnsafePointer(column), target, count: m - j)
             }
+            column[0] = saved
+        }
+        for i in 0..<m {
+            let row = a.base + i &* a.leadingDimension
+            for j in 0..<b { row[j] = c.base[j &* m &+ i] }
         }
     }
 }

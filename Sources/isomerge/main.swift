@@ -6,6 +6,9 @@ let usage = """
     usage: isomerge <command> [options]
 
     commands:
+      demo              the whole job on built-in data: build tasks, fine-tune, merge with every method, evaluate
+      merge             merge fine-tuned checkpoints (iso_c, iso_cts, tsv_m, ties, task_arithmetic, average)
+      apply             apply a saved merged task vector with a new α
       inspect PATH      list the tensors of a checkpoint (file, directory or shard index)
       svd PATH          singular values (and optionally factors) of its 2-D tensors
 
@@ -16,6 +19,7 @@ func printError(_ text: String) {
     FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
 }
 
+MemoryTuning.reuseFreedMemory()
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let command = arguments.first else {
     printError(usage)
@@ -32,6 +36,9 @@ if command == "--version" {
 let rest = Array(arguments.dropFirst())
 do {
     switch command {
+    case "demo": try DemoCommand.run(rest)
+    case "merge": try MergeCommand.run(rest)
+    case "apply": try ApplyCommand.run(rest)
     case "inspect": try InspectCommand.run(rest)
     case "svd": try SVDCommand.run(rest)
     default: throw UsageError("unknown command '\(command)'\n\n\(usage)")

@@ -21,6 +21,6 @@ let package = Package(
         .executableTarget(name: "MergeBench", dependencies: ["IsoMerge"], path: "Benchmarks/MergeBench"),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
         .testTarget(name: "IsoMergeTests", dependencies: ["IsoMerge"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CommandLineTests", dependencies: ["isomerge"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CommandLineTests", dependencies: ["isomerge", "IsoMerge"], resources: [.copy("Fixtures")]),
     ]
 )

@@ -1,0 +1,216 @@
+import Foundation
+import IsoMerge
+import XCTest
+
+/// `isomerge merge`, `apply`, `svd` and `demo` run as a user runs them: spawned, checked by exit
+/// status, output files and messages.
+final class MergeCommandTests: XCTestCase {
+    var directory = ""
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("isomerge-cli-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = directory
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    /// Writes a checkpoint of F32 tensors (plus an I64 step counter).
+    func write(_ name: String, _ tensors: [(String, [Int], [Float])], step: Int64 = 7) throws -> String {
+        let path = directory + "/" + name
+        let specs = tensors.map { TensorSpec(name: $0.0, dtype: .f32, shape: $0.1) } + [TensorSpec(name: "step", dtype: .i64, shape: [1])]
+        let writer = try SafetensorsWriter(path: path, tensors: specs)
+        for spec in writer.order {
+            if spec.name == "step" {
+                try withUnsafeBytes(of: step.littleEndian) { try writer.write("step", bytes: $0) }
+            } else {
+                try tensors.first { $0.0 == spec.name }!.2.withUnsafeBufferPointer { try writer.write(spec.name, values: $0) }
+            }
+        }
+        try writer.finish()
+        return path
+    }
+
+    /// A base and three fine-tuned checkpoints with a 12×8 matrix, a 5×7 matrix and a bias.
+    func models() throws -> (base: String, models: [String]) {
+        var state: UInt64 = 99
+        func random() -> Float {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int64(bitPattern: state >> 11) % 2000 - 1000) / 1000
+        }
+        let shapes: [(String, [Int])] = [("layer.weight", [12, 8]), ("layer.bias", [8]), ("head.weight", [5, 7])]
+        let baseTensors = shapes.map { ($0.0, $0.1, (0..<$0.1.reduce(1, *)).map { _ in random() }) }
+        let base = try write("base.safetensors", baseTensors)
+        let models = try (0..<3).map { t in
+            try write("ft_\(t).safetensors", baseTensors.map { ($0.0, $0.1, $0.2.map { $0 + 0.1 * random() }) })
+        }
+        return (base, models)
+    }
+
+    func testEveryMethodMatchesTheLibrary() throws {
+        let (base, models) = try models()
+        for method in MergeMethod.allCases {
+            let cli = directory + "/cli-\(method.rawValue).safetensors"
+            let result = try Isomerge.run(["merge", "--method", method.rawValue.replacingOccurrences(of: "_", with: "-"),
+                                           "--base", base, "--models"] + models + ["--output", cli, "--quiet"])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertEqual(result.stdout, "", "--quiet prints nothing")
+            let engine = try MergeEngine(base: try Checkpoint(path: base), models: try models.map { try Checkpoint(path: $0) },
+                                         options: MergeOptions(method: method))
+            let library = directory + "/lib-\(method.rawValue).safetensors"
+            _ = try engine.merge(to: library)
+            let (ours, theirs) = (try Checkpoint(path: cli), try Checkpoint(path: library))
+            for (_, entry) in theirs.tensors {
+                XCTAssertEqual(try ours.rawBytes(of: entry.name), try theirs.rawBytes(of: entry.name), "\(method) \(entry.name)")
+            }
+            let metadata = Dictionary(uniqueKeysWithValues: ours.metadata.map { ($0.key, $0.value) })
+            XCTAssertEqual(metadata["isomerge.method"], method.rawValue)
+            XCTAssertEqual(metadata["isomerge.alpha"], String(method.defaultAlpha))
+            XCTAssertEqual(metadata["isomerge.version"], IsoMerge.version)
+            XCTAssertTrue(metadata["isomerge.models"]?.contains("ft_2.safetensors") ?? false)
+        }
+    }
+
+    func testConfigFileAndFlagsGiveTheSameOutput() throws {
+        let (base, models) = try models()
+        let config = directory + "/merge.json"
+        let modelList = models.map { "\"\($0)\"" }.joined(separator: ", ")
+        try Data("""
+            {"method": "iso_cts", "base": "\(base)", "models": [\(modelList)], "output": "\(directory)/from-config.safetensors",
+             "alpha": 1.2, "common_fraction": 0.5, "quiet": true}
+            """.utf8).write(to: URL(fileURLWithPath: config))
+        XCTAssertEqual(try Isomerge.run(["merge", "--config", config]).status, 0)
+        let flags = try Isomerge.run(["merge", "--method", "iso_cts", "--base", base, "--models"] + models
+                                     + ["--output", directory + "/from-flags.safetensors", "--alpha", "1.2", "--common-fraction", "0.5", "--quiet"])
+        XCTAssertEqual(flags.status, 0, flags.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: directory + "/from-config.safetensors")),
+                       try Data(contentsOf: URL(fileURLWithPath: directory + "/from-flags.safetensors")))
+        // Flags override the file; --print-config shows the effective settings.
+        let printed = try Isomerge.run(["merge", "--config", config, "--alpha", "0.9", "--print-config"])
+        XCTAssertEqual(printed.status, 0)
+        XCTAssertTrue(printed.stdout.contains("\"alpha\": 0.9"), printed.stdout)
+        XCTAssertTrue(printed.stdout.contains("\"common_fraction\": 0.5"), printed.stdout)
+    }
+
+    func testUsageAndRuntimeErrors() throws {
+        let (base, models) = try models()
+        let badConfig = directory + "/bad.json"
+        try Data("{\"method\": \"iso_c\", \"colour\": 3}".utf8).write(to: URL(fileURLWithPath: badConfig))
+        let unknownKey = try Isomerge.run(["merge", "--config", badConfig])
+        XCTAssertEqual(unknownKey.status, 2)
+        XCTAssertTrue(unknownKey.stderr.contains("unknown key \"colour\""), unknownKey.stderr)
+        try Data("{\"method\": ".utf8).write(to: URL(fileURLWithPath: badConfig))
+        XCTAssertEqual(try Isomerge.run(["merge", "--config", badConfig]).status, 2)
+
+        let unknownMethod = try Isomerge.run(["merge", "--method", "magic", "--base", base, "--models"] + models + ["--output", directory + "/x.safetensors"])
+        XCTAssertEqual(unknownMethod.status, 2)
+        XCTAssertTrue(unknownMethod.stderr.contains("unknown method 'magic'"), unknownMethod.stderr)
+
+        let missing = try Isomerge.run(["merge", "--method", "iso_c", "--base", directory + "/nope.safetensors", "--models"] + models
+                                       + ["--output", directory + "/x.safetensors"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("nope.safetensors: cannot open"), missing.stderr)
+
+        let other = try write("other.safetensors", [("layer.weight", [8, 12], [Float](repeating: 0, count: 96))])
+        let mismatched = try Isomerge.run(["merge", "--method", "iso_c", "--base", base, "--models", models[0], other,
+                                           "--output", directory + "/x.safetensors"])
+        XCTAssertEqual(mismatched.status, 1)
+        for fragment in ["other.safetensors: tensor 'layer.weight': shape [8, 12] differs from the base's [12, 8]",
+                         "other.safetensors: tensor 'layer.bias' is missing", "other.safetensors: tensor 'head.weight' is missing"] {
+            XCTAssertTrue(mismatched.stderr.contains(fragment), mismatched.stderr)
+        }
+
+        let unwritable = try Isomerge.run(["merge", "--method", "average", "--base", base, "--models"] + models
+                                          + ["--output", directory + "/no/such/dir/out.safetensors"])
+        XCTAssertEqual(unwritable.status, 1)
+        XCTAssertTrue(unwritable.stderr.contains("cannot create"), unwritable.stderr)
+
+        let exists = try Isomerge.run(["merge", "--method", "average", "--base", base, "--models"] + models + ["--output", base])
+        XCTAssertEqual(exists.status, 1)
+        XCTAssertTrue(exists.stderr.contains("already exists"), exists.stderr)
+
+        XCTAssertEqual(try Isomerge.run(["merge", "--method", "iso_c"]).status, 2)
+        let help = try Isomerge.run(["merge", "--help"])
+        XCTAssertEqual(help.status, 0)
+        XCTAssertTrue(help.stdout.contains("example:"))
+    }
+
+    /// The evaluator scores −(σ₁ − 0.5)² of the merged matrix, read with `isomerge svd`: with a zero
+    /// base and a task vector of norm 1, the best α is 0.5 and the search stops three steps later.
+    func testAlphaSearchPicksTheBestAndStopsEarly() throws {
+        let base = try write("zero.safetensors", [("w", [2, 2], [0, 0, 0, 0])])
+        let tuned = try write("tuned.safetensors", [("w", [2, 2], [1, 0, 0, 0.25])])
+        let executable = Isomerge.executable.path
+        let evaluator = "\(shellQuote(executable)) svd {checkpoint} --tensor w | awk '{for(i=1;i<=NF;i++) if($i==\"σ:\") s=$(i+1)} END {print \"scored\"; print -(s-0.5)*(s-0.5)}'"
+        let output = directory + "/best.safetensors"
+        let result = try Isomerge.run(["merge", "--method", "task_arithmetic", "--base", base, "--models", tuned, "--output", output,
+                                       "--alpha-grid", "0.1:3.0:0.1", "--evaluate", evaluator, "--save-task-vector", directory + "/tau.safetensors"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("chose α = 0.5"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("stopped after 8 of 30 candidates"), result.stdout)
+        let merged = try Checkpoint(path: output)
+        XCTAssertEqual(try merged.values(of: "w", as: Float.self), [0.5, 0, 0, 0.125])
+        // The saved task vector applies to the same result without any SVD.
+        let applied = try Isomerge.run(["apply", "--base", base, "--task-vector", directory + "/tau.safetensors", "--alpha", "0.5",
+                                        "--output", directory + "/applied.safetensors", "--quiet"])
+        XCTAssertEqual(applied.status, 0, applied.stderr)
+        XCTAssertEqual(try Checkpoint(path: directory + "/applied.safetensors").values(of: "w", as: Float.self), [0.5, 0, 0, 0.125])
+        // No temporary files are left beside the output.
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix(".") }
+        XCTAssertEqual(leftovers, [])
+    }
+
+    func testFailingEvaluatorStopsTheSearchWithItsStderr() throws {
+        let (base, models) = try models()
+        let result = try Isomerge.run(["merge", "--method", "iso_c", "--base", base, "--models"] + models
+                                      + ["--output", directory + "/out.safetensors", "--alpha-grid", "0.5:1.5:0.5",
+                                         "--evaluate", "echo 'model exploded' >&2; exit 3"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.contains("model exploded"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("exit status 3"), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/out.safetensors"))
+    }
+
+    func testSVDCommandPrintsSpectraAndWritesFactors() throws {
+        let path = try write("m.safetensors", [("w", [3, 2], [3, 0, 0, 2, 0, 0])])
+        let output = directory + "/factors.safetensors"
+        let result = try Isomerge.run(["svd", path, "--output", output])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("w  [3, 2] F32  σ: 3 2"), result.stdout)
+        let factors = try Checkpoint(path: output)
+        XCTAssertEqual(try factors.values(of: "w.S", as: Float.self), [3, 2])
+        XCTAssertEqual(factors.tensor(named: "w.U")?.entry.shape, [3, 2])
+        XCTAssertEqual(factors.tensor(named: "w.Vt")?.entry.shape, [2, 2])
+    }
+
+    /// The demo runs end to end and prints a parsable table: every method, T accuracies each.
+    func testDemoRunsAndItsTableParses() throws {
+        let result = try Isomerge.run(["demo", "--tasks", "3", "--out", directory + "/demo", "--quiet"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        guard let headerIndex = lines.firstIndex(where: { $0.hasPrefix("method") }) else {
+            return XCTFail("no table header in:\n\(result.stdout)")
+        }
+        XCTAssertEqual(lines[headerIndex].split(separator: " ").map(String.init),
+                       ["method", "alpha", "T1", "T2", "T3", "avg", "norm", "merge_s"])
+        let rows = lines[(headerIndex + 1)...].prefix(8)
+        let names = ["zero-shot (base)", "fine-tuned (each)"] + MergeMethod.allCases.map(\.rawValue)
+        XCTAssertEqual(rows.count, names.count)
+        for (row, name) in zip(rows, names) {
+            XCTAssertTrue(row.hasPrefix(name), row)
+            // alpha, T1 T2 T3, avg, norm, merge_s — alpha and merge_s are "-" for the reference rows.
+            let cells = row.dropFirst(19).split(separator: " ").map(String.init)
+            XCTAssertEqual(cells.count, 7, row)
+            let accuracies = cells[1...5].compactMap { Double($0) }
+            XCTAssertEqual(accuracies.count, 5, row)
+            for accuracy in accuracies { XCTAssertTrue((0...110).contains(accuracy), row) }
+            if MergeMethod(name: name) != nil {
+                XCTAssertNotNil(Double(cells[0]), "α of \(row)")
+                XCTAssertNotNil(Double(cells[6]), "merge time of \(row)")
+            }
+        }
+        XCTAssertTrue(lines.contains { $0.contains("merged_iso_cts.safetensors") })
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/demo/merged_iso_c.safetensors"))
+    }
+
+    func shellQuote(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+}

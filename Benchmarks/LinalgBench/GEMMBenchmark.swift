@@ -32,8 +32,8 @@ func runGEMMBenchmark(_ options: BenchOptions) {
             let percent = 100 * gflops / ((peak[threads] ?? .infinity) / (double ? 2 : 1))
             report([("op", name), ("shape", plain), ("threads", threads), ("seconds", seconds), ("gflops", gflops)],
                    json: options.json,
-                   row: String(format: "%@   %-18@ %7d  %9.5f  %9.1f   %7.1f%%", name, plain, threads, seconds,
-                               gflops, percent))
+                   row: name + "   " + plain.padding(toLength: 18, withPad: " ", startingAt: 0)
+                       + String(format: "%7d  %9.5f  %9.1f   %7.1f%%", threads, seconds, gflops, percent))
         }
     }
 }

@@ -8,7 +8,7 @@ let defaultSVDShapes = ["768x768", "2304x768", "3072x768", "768x3072", "1024x102
 /// for each algorithm and thread count.
 func runSVDBenchmark(_ options: BenchOptions, algorithms: [SVDAlgorithm]) {
     if !options.json {
-        print("op          algorithm   shape          threads    milliseconds")
+        print("op          algorithm   shape       threads  milliseconds")
     }
     for shape in options.shapes ?? defaultSVDShapes {
         let dims = shape.split(separator: "x").compactMap { Int($0) }
@@ -26,7 +26,8 @@ func runSVDBenchmark(_ options: BenchOptions, algorithms: [SVDAlgorithm]) {
                     let seconds = medianSeconds(repetitions: options.repetitions, body)
                     report([("op", op), ("algorithm", algorithm.rawValue), ("shape", shape), ("threads", threads),
                             ("seconds", seconds)], json: options.json,
-                           row: String(format: "%-11@ %-11@ %-14@ %7d %12.1f", op, algorithm.rawValue, shape, threads, seconds * 1000))
+                           row: [op, algorithm.rawValue, shape].map { $0.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined()
+                               + String(format: "%7d %12.1f", threads, seconds * 1000))
                 }
             }
         }

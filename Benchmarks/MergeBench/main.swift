@@ -74,6 +74,6 @@ for method in methods {
     if json {
         print("{\"op\":\"merge\",\"method\":\"\(method)\",\"tasks\":\(models.count),\"seconds\":\(fields[0]),\"peak_rss_mb\":\(megabytes)}")
     } else {
-        print(String(format: "%-14@ %9.2f   %10.0f", method, fields[0], megabytes))
+        print(method.padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: "%9.2f   %10.0f", fields[0], megabytes))
     }
 }

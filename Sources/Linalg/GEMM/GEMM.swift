@@ -74,7 +74,7 @@ struct Blocking {
     let kc: Int, mc: Int, nc: Int
 
     init<T>(kernel: MicroKernel<T>) {
-        kc = 128 * 1024 / (kernel.columns * MemoryLayout<T>.stride) / 8 * 8
+        kc = 96 * 1024 / (kernel.columns * MemoryLayout<T>.stride) / 8 * 8
         mc = 32 * kernel.rows
         nc = max(1, 4096 / kernel.columns) * kernel.columns
     }

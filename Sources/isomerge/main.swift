@@ -9,6 +9,7 @@ let usage = """
       demo              the whole job on built-in data: build tasks, fine-tune, merge with every method, evaluate
       merge             merge fine-tuned checkpoints (iso_c, iso_cts, tsv_m, ties, task_arithmetic, average)
       apply             apply a saved merged task vector with a new α
+      analyze           subspace alignment of each task with each method's merge (table, JSON, SVG plots)
       inspect PATH      list the tensors of a checkpoint (file, directory or shard index)
       svd PATH          singular values (and optionally factors) of its 2-D tensors
 
@@ -39,6 +40,7 @@ do {
     case "demo": try DemoCommand.run(rest)
     case "merge": try MergeCommand.run(rest)
     case "apply": try ApplyCommand.run(rest)
+    case "analyze": try AnalyzeCommand.run(rest)
     case "inspect": try InspectCommand.run(rest)
     case "svd": try SVDCommand.run(rest)
     default: throw UsageError("unknown command '\(command)'\n\n\(usage)")

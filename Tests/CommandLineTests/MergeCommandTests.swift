@@ -212,5 +212,26 @@ final class MergeCommandTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/demo/merged_iso_c.safetensors"))
     }
 
+    func testAnalyzeWritesTableJSONAndPlots() throws {
+        let (base, models) = try models()
+        let result = try Isomerge.run(["analyze", "--base", base, "--models"] + models
+                                      + ["--methods", "iso_c,task-arithmetic", "--json", directory + "/sar.json", "--svg", directory + "/plots", "--quiet"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("layer.weight") }, result.stdout)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("head.weight") }, result.stdout)
+        XCTAssertTrue(lines.last?.hasPrefix("average") ?? false, result.stdout)
+        let json = try JSONValue.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: directory + "/sar.json"))))
+        guard case let .array(sar)? = json["methods"]?["iso_c"]?["tensors"]?["layer.weight"]?["sar"] else {
+            return XCTFail("no SAR list in the JSON")
+        }
+        XCTAssertEqual(sar.count, 3)
+        XCTAssertNotNil(json["methods"]?["task_arithmetic"]?["average_sar"]?.double)
+        for plot in ["spectrum.svg", "sar-per-layer.svg", "sar-per-task.svg"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/plots/" + plot), plot)
+        }
+        XCTAssertEqual(try Isomerge.run(["analyze", "--base", base, "--models"] + models + ["--methods", "nope"]).status, 2)
+    }
+
     func shellQuote(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 }

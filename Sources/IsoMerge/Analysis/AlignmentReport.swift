@@ -1,0 +1,136 @@
+import Foundation
+import Linalg
+
+/// Subspace alignment of every matrix-path tensor under every requested method, computed
+/// streaming like a merge (one tensor's task vectors in memory at a time): k_M, SAR per task,
+/// ‖τ_M‖_F, and the shape of τ_M's spectrum — condition σ₁/σ_r (∞ when σ_r = 0) and flatness
+/// σ̄/σ₁ (1 for a perfectly isotropic spectrum).
+public struct AlignmentReport: Sendable {
+    public struct Entry: Sendable {
+        public let tensor: String
+        public let layer: String
+        public let rank: Int
+        public let ratios: [Double]
+        public let norm: Double
+        public let condition: Double
+        public let flatness: Double
+        public var averageRatio: Double { ratios.isEmpty ? 0 : ratios.reduce(0, +) / Double(ratios.count) }
+    }
+
+    public let tasks: [String]
+    public let methods: [MergeMethod]
+    public let tensors: [String]
+    /// entries[method][i] belongs to tensors[i].
+    public let entries: [MergeMethod: [Entry]]
+    /// Singular values of τ_M for `plotTensor`, per method (task arithmetic, Iso-C and Iso-CTS at least).
+    public let plotTensor: String?
+    public let spectra: [MergeMethod: [Double]]
+
+    /// Mean SAR over tensors and tasks.
+    public func average(_ method: MergeMethod) -> Double {
+        let all = entries[method]!.flatMap(\.ratios)
+        return all.isEmpty ? 0 : all.reduce(0, +) / Double(all.count)
+    }
+
+    /// Mean SAR of each task over tensors.
+    public func perTask(_ method: MergeMethod) -> [Double] {
+        let rows = entries[method]!
+        return tasks.indices.map { t in rows.isEmpty ? 0 : rows.reduce(0) { $0 + $1.ratios[t] } / Double(rows.count) }
+    }
+
+    /// Mean SAR per layer (tensors grouped by `layer`), in first-appearance order.
+    public func perLayer(_ method: MergeMethod) -> [(layer: String, average: Double)] {
+        var order: [String] = []
+        var sums: [String: (Double, Int)] = [:]
+        for entry in entries[method]! {
+            if sums[entry.layer] == nil { order.append(entry.layer) }
+            let (sum, count) = sums[entry.layer] ?? (0, 0)
+            sums[entry.layer] = (sum + entry.averageRatio, count + 1)
+        }
+        return order.map { ($0, sums[$0]!.0 / Double(sums[$0]!.1)) }
+    }
+
+    /// The layer a tensor belongs to: its name up to the first numeric component (e.g.
+    /// `visual.transformer.resblocks.3`), or the name itself when it has none.
+    public static func layer(of name: String) -> String {
+        let parts = name.split(separator: ".")
+        if let index = parts.firstIndex(where: { $0.allSatisfy(\.isNumber) }) {
+            return parts[...index].joined(separator: ".")
+        }
+        return name
+    }
+
+    /// Runs the analysis. `plotTensor` nil: the largest matrix-path tensor.
+    public static func compute(base: Checkpoint, models: [Checkpoint], methods: [MergeMethod], options: MergeOptions,
+                               plotTensor requested: String? = nil, progress: ((MergeProgress) -> Void)? = nil) throws -> AlignmentReport {
+        var engines: [MergeMethod: MergeEngine] = [:]
+        let plotted: [MergeMethod] = [.taskArithmetic, .isoC, .isoCTS]
+        for method in Set(methods + plotted) {
+            var methodOptions = options
+            methodOptions.method = method
+            engines[method] = try MergeEngine(base: base, models: models, options: methodOptions)
+        }
+        let reference = engines[methods.first ?? .isoC]!
+        let matrices = reference.plan.filter { $0.merged && options.takesMatrixPath(name: $0.name, shape: $0.entry.shape) }
+        if let requested, !matrices.contains(where: { $0.name == requested }) {
+            throw MergeError("\(base.path): tensor '\(requested)' is not a matrix-path tensor to plot")
+        }
+        let plotTensor = requested ?? matrices.max { $0.entry.elementCount < $1.entry.elementCount }?.name
+        let start = DispatchTime.now().uptimeNanoseconds
+        var ties: TIESModelState<Float>?
+        if methods.contains(.ties) && !options.tiesPerTensor {
+            ties = try TIESModelState<Float>.prepare(engine: engines[.ties]!, start: start)
+        }
+        var entries: [MergeMethod: [Entry]] = Dictionary(uniqueKeysWithValues: methods.map { ($0, []) })
+        var spectra: [MergeMethod: [Double]] = [:]
+        for (index, item) in matrices.enumerated() {
+            let (rows, columns) = (item.entry.shape[0], item.entry.shape[1])
+            let taskVectors: [[Float]] = try reference.taskVectors(of: item.name)
+            let matrixTaskVectors = taskVectors.map { Matrix(rows: rows, columns: columns, elements: $0) }
+            let wanted = item.name == plotTensor ? Array(Set(methods + plotted)) : methods
+            for method in wanted.sorted(by: { $0.rawValue < $1.rawValue }) {
+                let merged = try engines[method]!.mergeTaskVectors(taskVectors, name: item.name, shape: item.entry.shape,
+                                                                    ties: method == .ties ? ties : nil, threads: options.threads)
+                let alignment = try SubspaceAlignment(taskVectors: matrixTaskVectors,
+                                                      merged: Matrix(rows: rows, columns: columns, elements: merged),
+                                                      threads: options.threads)
+                if item.name == plotTensor { spectra[method] = alignment.singularValues }
+                guard methods.contains(method) else { continue }
+                let sigma = alignment.singularValues
+                let largest = sigma.first ?? 0
+                let mean = sigma.isEmpty ? 0 : sigma.reduce(0, +) / Double(sigma.count)
+                entries[method]!.append(Entry(
+                    tensor: item.name, layer: layer(of: item.name), rank: alignment.rank, ratios: alignment.ratios,
+                    norm: sigma.reduce(0) { $0 + $1 * $1 }.squareRoot(),
+                    condition: (sigma.last ?? 0) > 0 ? largest / sigma.last! : .infinity,
+                    flatness: largest > 0 ? mean / largest : 0))
+            }
+            progress?(MergeProgress(index: index + 1, count: matrices.count, tensor: item.name, bytesDone: 0, bytesTotal: 0,
+                                    elapsed: seconds(since: start), phase: "alignment"))
+        }
+        return AlignmentReport(tasks: models.map { ($0.path as NSString).lastPathComponent }, methods: methods,
+                               tensors: matrices.map(\.name), entries: entries, plotTensor: plotTensor, spectra: spectra)
+    }
+
+    /// The JSON document: {"tasks": […], "methods": {name: {"average_sar", "per_task", "layers",
+    /// "tensors": {NAME: {"k_m", "sar", "norm", "condition", "flatness"}}}}}.
+    public var json: String {
+        func number(_ x: Double) -> JSONValue { x.isFinite ? .number(String(x)) : .null }
+        var methodMembers: [(key: String, value: JSONValue)] = []
+        for method in methods {
+            let tensorMembers = entries[method]!.map { entry -> (key: String, value: JSONValue) in
+                (entry.tensor, .object([("k_m", .number(String(entry.rank))), ("sar", .array(entry.ratios.map(number))),
+                                        ("norm", number(entry.norm)), ("condition", number(entry.condition)),
+                                        ("flatness", number(entry.flatness)), ("layer", .string(entry.layer))]))
+            }
+            methodMembers.append((method.rawValue, .object([
+                ("average_sar", number(average(method))),
+                ("per_task", .array(perTask(method).map(number))),
+                ("layers", .object(perLayer(method).map { ($0.layer, number($0.average)) })),
+                ("tensors", .object(tensorMembers)),
+            ])))
+        }
+        return JSONValue.object([("tasks", .array(tasks.map { .string($0) })), ("epsilon", number(SubspaceAlignment.epsilon)),
+                                 ("methods", .object(methodMembers))]).serialized
+    }
+}

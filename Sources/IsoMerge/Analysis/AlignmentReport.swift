@@ -38,7 +38,8 @@ public struct AlignmentReport: Sendable {
         return tasks.indices.map { t in rows.isEmpty ? 0 : rows.reduce(0) { $0 + $1.ratios[t] } / Double(rows.count) }
     }
 
-    /// Mean SAR per layer (tensors grouped by `layer`), in first-appearance order.
+    /// Mean SAR per layer (tensors grouped by `layer`), layers in natural order (resblocks.2 before
+    /// resblocks.10).
     public func perLayer(_ method: MergeMethod) -> [(layer: String, average: Double)] {
         var order: [String] = []
         var sums: [String: (Double, Int)] = [:]
@@ -47,7 +48,17 @@ public struct AlignmentReport: Sendable {
             let (sum, count) = sums[entry.layer] ?? (0, 0)
             sums[entry.layer] = (sum + entry.averageRatio, count + 1)
         }
-        return order.map { ($0, sums[$0]!.0 / Double(sums[$0]!.1)) }
+        return order.sorted(by: Self.naturallyBefore).map { ($0, sums[$0]!.0 / Double(sums[$0]!.1)) }
+    }
+
+    /// Compares dotted names component by component, numbers by value.
+    static func naturallyBefore(_ a: String, _ b: String) -> Bool {
+        let (x, y) = (a.split(separator: "."), b.split(separator: "."))
+        for (p, q) in zip(x, y) where p != q {
+            if let i = Int(p), let j = Int(q) { return i < j }
+            return p < q
+        }
+        return x.count < y.count
     }
 
     /// The layer a tensor belongs to: its name up to the first numeric component (e.g.

@@ -26,18 +26,10 @@ public struct DemoConfiguration: Sendable {
 
 /// SplitMix64 with Gaussian samples (Box–Muller); the demo's only source of randomness.
 struct DemoRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x5DEE_CE66 }
+    var generator: SplitMix64
+    init(seed: UInt64) { generator = SplitMix64(seed: seed &+ 0x5DEE_CE66) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func uniform() -> Double { (Double(next() >> 11) + 0.5) / Double(1 << 53) }
+    mutating func uniform() -> Double { (Double(generator.next() >> 11) + 0.5) / Double(1 << 53) }
 
     mutating func normal() -> Float {
         Float((-2 * log(uniform())).squareRoot() * cos(2 * Double.pi * uniform()))

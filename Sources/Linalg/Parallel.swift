@@ -53,7 +53,7 @@ public enum Parallelism {
 }
 
 /// A minimal mutual-exclusion lock for the few places where parallel parts share a result.
-final class NSLockLike: @unchecked Sendable {
+final class Lock: @unchecked Sendable {
     private let mutex = Mutex<Void>(())
     func locked<R>(_ body: () throws -> R) rethrows -> R {
         try mutex.withLock { _ in try body() }
@@ -64,4 +64,12 @@ final class NSLockLike: @unchecked Sendable {
 struct SendablePointer<T>: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<T>
     init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
+}
+
+/// Per-part counters written by parallel parts (each part writes only its own slot).
+final class SendableCounts: @unchecked Sendable {
+    private var values: [Int]
+    init(_ count: Int) { values = [Int](repeating: 0, count: count) }
+    func set(_ index: Int, _ value: Int) { values[index] = value }
+    var total: Int { values.reduce(0, +) }
 }

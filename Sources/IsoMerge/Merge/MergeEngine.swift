@@ -99,7 +99,7 @@ public final class MergeEngine: @unchecked Sendable {
         var meta = metadata
         meta["isomerge.content"] = "task_vector"
         let writer = try CheckpointWriter(destination: destination, tensors: specs, metadata: meta, overwrite: overwrite)
-        return try stream(into: writer, alpha: 1, onlyMerged: true) { spec, _, merged in
+        return try stream(into: writer, alpha: 1) { spec, _, merged in
             try OutputAssembly.writeTaskVector(spec, merged: merged, to: writer)
         }
     }
@@ -152,14 +152,14 @@ public final class MergeEngine: @unchecked Sendable {
 
     /// The shared loop: TIES pre-passes if needed, then every tensor in the writer's order through
     /// `emit` (base values, merged τ), with progress; abandons the output on any error.
-    private func stream(into writer: CheckpointWriter, alpha: Double, onlyMerged: Bool = false,
+    private func stream(into writer: CheckpointWriter, alpha: Double,
                         emit: (TensorSpec, BaseValues?, TaskVectorValues?) throws -> Void) throws -> MergeReport {
         let start = DispatchTime.now().uptimeNanoseconds
         do {
             if options.doublePrecision {
-                try streamTyped(Double.self, writer: writer, onlyMerged: onlyMerged, start: start, emit: emit)
+                try streamTyped(Double.self, writer: writer, start: start, emit: emit)
             } else {
-                try streamTyped(Float.self, writer: writer, onlyMerged: onlyMerged, start: start, emit: emit)
+                try streamTyped(Float.self, writer: writer, start: start, emit: emit)
             }
             try writer.finish()
         } catch {
@@ -170,7 +170,7 @@ public final class MergeEngine: @unchecked Sendable {
                            bytesWritten: writer.order.reduce(0) { $0 + $1.byteCount }, seconds: seconds(since: start), alpha: alpha)
     }
 
-    private func streamTyped<T: LinalgScalar>(_: T.Type, writer: CheckpointWriter, onlyMerged _: Bool, start: UInt64,
+    private func streamTyped<T: LinalgScalar>(_: T.Type, writer: CheckpointWriter, start: UInt64,
                                               emit: (TensorSpec, BaseValues?, TaskVectorValues?) throws -> Void) throws {
         let planByName = Dictionary(uniqueKeysWithValues: plan.map { ($0.name, $0) })
         var ties: TIESModelState<T>? = nil

@@ -77,7 +77,7 @@ enum BidiagonalDivideAndConquer {
     final class ChildBox: @unchecked Sendable {
         var results: [BidiagonalFactors?] = [nil, nil]
         var failure: LinalgError?
-        private let lock = NSLockLike()
+        private let lock = Lock()
         func set(_ side: Int, _ value: BidiagonalFactors) { lock.locked { results[side] = value } }
         func fail(_ error: LinalgError) { lock.locked { failure = error } }
     }

@@ -46,14 +46,6 @@ func negligibleRowNormSquared<T: LinalgScalar>(_ x: MatrixView<T>) -> T {
     return T.ulpOfOne * T.ulpOfOne * sum
 }
 
-/// Per-part counters written by parallel parts (each part writes only its own slot).
-final class SendableCounts: @unchecked Sendable {
-    private var values: [Int]
-    init(_ count: Int) { values = [Int](repeating: 0, count: count) }
-    func set(_ index: Int, _ value: Int) { values[index] = value }
-    var total: Int { values.reduce(0, +) }
-}
-
 /// Rotates rows i and j of `x` (and of `accumulator`) to make them orthogonal, unless they
 /// already are to `tolerance`. Returns whether it rotated.
 @inline(__always)

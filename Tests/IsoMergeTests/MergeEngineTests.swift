@@ -205,3 +205,61 @@ final class MergeEngineTests: XCTestCase {
         }
     }
 }
+
+/// Iso-CTS at sizes where its shortcuts engage (top-s triplets by subspace iteration, the
+/// block-diagonal polar of U*) against the formula evaluated with full SVDs.
+final class IsoCTSShortcutTests: XCTestCase {
+    func fullIsoCTS(_ taus: [Matrix<Double>], fraction: Double) throws -> Matrix<Double> {
+        let (m, n) = (taus[0].rows, taus[0].columns), r = min(m, n), tasks = taus.count
+        let (k, s) = IsoCTS.sizes(rank: r, tasks: tasks, fraction: fraction)
+        let total = Matrix(rows: m, columns: n, elements: VectorRules.sum(taus.map(\.elements)))
+        let common = try SVD(total)
+        var uStar = Matrix<Double>(rows: m, columns: r), vtStar = Matrix<Double>(rows: r, columns: n)
+        var sigma = [Double](repeating: 0, count: r)
+        let uc = common.u.selecting(columns: Array(0..<k))
+        for (t, tau) in taus.enumerated() {
+            let projection = product(uc, product(uc, tau, transposeA: true, threads: 1), threads: 1)
+            let projected = Matrix(rows: m, columns: n, elements: zip(tau.elements, projection.elements).map { $0 - $1 })
+            let svd = try SVD(projected)
+            uStar.place(svd.u.selecting(columns: Array(0..<s)), row: 0, column: t * s)
+            vtStar.place(svd.vt.selecting(rows: Array(0..<s)), row: t * s, column: 0)
+            for i in 0..<s { sigma[t * s + i] = svd.singularValues[i] }
+        }
+        uStar.place(uc, row: 0, column: tasks * s)
+        vtStar.place(common.vt.selecting(rows: Array(0..<k)), row: tasks * s, column: 0)
+        for i in 0..<k { sigma[tasks * s + i] = common.singularValues[i] }
+        let mean = sigma.reduce(0, +) / Double(r)
+        return product(try PolarDecomposition(uStar).factor, try PolarDecomposition(vtStar).factor, alpha: mean, threads: 1)
+    }
+
+    func testShortcutsAgreeWithTheFullFormula() throws {
+        var generator = SeededGenerator(seed: 77)
+        for (m, n, tasks) in [(300, 256, 4), (256, 400, 3)] {
+            // Task vectors with geometrically decaying spectra (every gap about 3 %, so that each
+            // singular subspace is well determined in Float) plus a shared rank-8 part.
+            let r = min(m, n)
+            let sharedLeft = QRFactorization(Matrix<Double>.random(rows: m, columns: 8, using: &generator)).q
+            let taus = (0..<tasks).map { _ -> Matrix<Double> in
+                let left = QRFactorization(Matrix<Double>.random(rows: m, columns: r, using: &generator)).q
+                let right = QRFactorization(Matrix<Double>.random(rows: n, columns: r, using: &generator)).q
+                var scaled = left
+                scaled.withMutableView { v in for i in 0..<m { for j in 0..<r { v[i, j] *= pow(0.97, Double(j)) } } }
+                let own = product(scaled, right, transposeB: true, threads: 1)
+                let mix = Matrix<Double>.random(rows: 8, columns: n, using: &generator)
+                let common = product(sharedLeft, mix, threads: 1)
+                return Matrix(rows: m, columns: n) { i, j in own[i, j] + common[i, j] }
+            }
+            for fraction in [0.8, 0.5] {
+                let expected = try fullIsoCTS(taus, fraction: fraction)
+                let ours = try IsoCTS.merge(taus.map { tau -> Matrix<Float> in tau.converted() },
+                                            fraction: fraction, threads: nil)
+                var error = 0.0, norm = 0.0
+                for i in expected.elements.indices {
+                    error += pow(Double(ours.elements[i]) - expected.elements[i], 2)
+                    norm += expected.elements[i] * expected.elements[i]
+                }
+                XCTAssertLessThan((error / norm).squareRoot(), 1e-4, "\(m)×\(n) T=\(tasks) f=\(fraction)")
+            }
+        }
+    }
+}

@@ -11,7 +11,21 @@ func packA<T: LinalgScalar>(_ a: MatrixView<T>, panelRows mr: Int, into destinat
     for top in stride(from: 0, to: a.rows, by: mr) {
         let height = min(mr, a.rows - top)
         let source = a.base + top &* a.rowStride
-        if a.columnStride == 1 {
+        if a.columnStride == 1 && height == mr && mr == 6 {
+            // Six contiguous rows read side by side, each k's six values written together.
+            let rows = (source, source + a.rowStride, source + 2 &* a.rowStride, source + 3 &* a.rowStride,
+                        source + 4 &* a.rowStride, source + 5 &* a.rowStride)
+            var target = out
+            for k in 0..<depth {
+                target[0] = rows.0[k]
+                target[1] = rows.1[k]
+                target[2] = rows.2[k]
+                target[3] = rows.3[k]
+                target[4] = rows.4[k]
+                target[5] = rows.5[k]
+                target += 6
+            }
+        } else if a.columnStride == 1 {
             // Rows are contiguous in k: read along a row, write with stride mr.
             for i in 0..<height {
                 let row = source + i &* a.rowStride

@@ -27,11 +27,11 @@ enum IsoCTS {
         let total = Matrix(rows: m, columns: n, elements: VectorRules.sum(taskVectors.map(\.elements)))
         let common = try RankAwareSVD(total, threads: threads)
         let uc = common.u.selecting(columns: Array(0..<k))
-        var uStar = Matrix<T>(rows: m, columns: r), vtStar = Matrix<T>(rows: r, columns: n)
+        var uTasks = Matrix<T>(rows: m, columns: tasks * s), vtStar = Matrix<T>(rows: r, columns: n)
         var sigmaStar = [T](repeating: 0, count: r)
         if s > 0 {
             for (t, tau) in taskVectors.enumerated() {
-                // τ̄ = τ − U_c·(U_cᵀ·τ)
+                // τ̄ = τ − U_c·(U_cᵀ·τ); only its top s triplets are needed, and σ₁ of τ for the rank rule.
                 var projected = tau
                 let coefficients = product(uc, tau, transposeA: true, threads: threads)
                 uc.withView { ucView in
@@ -39,19 +39,53 @@ enum IsoCTS {
                         projected.withMutableView { p in gemm(ucView, cView, into: p, alpha: -1, beta: 1, threads: threads) }
                     }
                 }
-                let reference = try SVD<T>.singularValues(of: tau, threads: threads).first ?? 0
-                let svd = try RankAwareSVD(projected, reference: reference, threads: threads)
-                uStar.place(svd.u.selecting(columns: Array(0..<s)), row: 0, column: t * s)
-                vtStar.place(svd.vt.selecting(rows: Array(0..<s)), row: t * s, column: 0)
-                for i in 0..<s { sigmaStar[t * s + i] = svd.sigma[i] }
+                let reference = try TruncatedSVD(tau, rank: 1, threads: threads).singularValues.first ?? 0
+                let top = try TruncatedSVD(projected, rank: s, threads: threads)
+                let tolerance = RankAwareSVD<T>.tolerance(rows: m, columns: n, reference: reference)
+                let live = top.singularValues.prefix { $0 > tolerance }.count
+                uTasks.place(top.u.selecting(columns: Array(0..<live)), row: 0, column: t * s)
+                vtStar.place(top.vt.selecting(rows: Array(0..<live)), row: t * s, column: 0)
+                for i in 0..<live { sigmaStar[t * s + i] = top.singularValues[i] }
             }
         }
-        uStar.place(uc, row: 0, column: tasks * s)
         vtStar.place(common.vt.selecting(rows: Array(0..<k)), row: tasks * s, column: 0)
         for i in 0..<k { sigmaStar[tasks * s + i] = common.sigma[i] }
         let mean = r == 0 ? 0 : sigmaStar.reduce(0, +) / T(r)
-        let left = try rankAwarePolar(uStar, threads: threads)
+        let left = try polarOfStackedBasis(tasks: uTasks, common: uc, commonRank: min(k, common.rank), threads: threads)
         let right = try rankAwarePolar(vtStar, threads: threads)
         return product(left, right, alpha: mean, threads: threads)
+    }
+
+    /// polar(U*) for U* = [Ū₁ … Ū_T U_c]. The task blocks come from τ_t projected off U_c, so in exact
+    /// arithmetic they are orthogonal to U_c and U*ᵀU* is block diagonal: polar(U*) = [polar([Ū₁ … Ū_T]), U_c]
+    /// (dead columns of U_c stay zero), an m × sT SVD instead of m × r. In floating point the blocks
+    /// keep components of order ε·‖τ‖/σ̄ along U_c, which the polar factor of an ill-conditioned
+    /// [Ū₁ … Ū_T] would amplify; they are projected off once more first (the reference, in float64,
+    /// has them at 10⁻¹⁶). Should the blocks not be nearly orthogonal to U_c (cross products above
+    /// 10⁻³: not from a projection), the full polar is taken.
+    static func polarOfStackedBasis<T: LinalgScalar>(tasks: Matrix<T>, common: Matrix<T>, commonRank: Int,
+                                                     threads: Int?) throws(LinalgError) -> Matrix<T> {
+        let (m, taskColumns, k) = (tasks.rows, tasks.columns, common.columns)
+        let cross = product(common, tasks, transposeA: true, threads: threads)
+        guard taskColumns > 0, cross.elements.allSatisfy({ abs($0) <= 1e-3 }) else {
+            var stacked = Matrix<T>(rows: m, columns: taskColumns + k)
+            stacked.place(tasks, row: 0, column: 0)
+            stacked.place(common, row: 0, column: taskColumns)
+            return try rankAwarePolar(stacked, threads: threads)
+        }
+        var orthogonal = tasks
+        common.withView { c in
+            cross.withView { x in
+                orthogonal.withMutableView { o in gemm(c, x, into: o, alpha: -1, beta: 1, threads: threads) }
+            }
+        }
+        // σ(U*) = σ(task blocks) ∪ {1 for each live common column}: the rank rule's reference is the largest.
+        let svd = try SVD(orthogonal, threads: threads)
+        let reference = max(svd.singularValues.first ?? 0, commonRank > 0 ? 1 : 0)
+        let tolerance = RankAwareSVD<T>.tolerance(rows: m, columns: taskColumns + k, reference: reference)
+        var result = Matrix<T>(rows: m, columns: taskColumns + k)
+        result.place(PolarDecomposition(svd: svd, threshold: tolerance, threads: threads).factor, row: 0, column: 0)
+        if tolerance < 1 { result.place(common, row: 0, column: taskColumns) }
+        return result
     }
 }

@@ -14,7 +14,7 @@ final class TruncatedSVDTests: XCTestCase {
     }
 
     func testAgreesWithFullSVD() throws {
-        for (m, n, k, decay) in [(300, 200, 10, 1.0), (200, 300, 20, 0.7), (512, 160, 5, 2.0)] {
+        for (m, n, k, decay) in [(600, 400, 10, 1.0), (400, 600, 20, 0.7), (1024, 256, 5, 2.0)] {
             let a = matrix(m, n, decay: decay, seed: UInt64(m + n))
             let top = try TruncatedSVD(a, rank: k)
             XCTAssertTrue(top.iterated, "\(m)×\(n) k=\(k) should converge by iteration")

@@ -6,9 +6,10 @@
 /// - `.bidiagonal`: Householder bidiagonalization (after a QR factorization when m ≥ 11n/6),
 ///   divide and conquer on the bidiagonal, then the reflectors applied to its vectors with GEMM.
 ///   About 4mn² + 8n³ flops, most of them in GEMM. The fast general-purpose choice.
-/// - `.jacobi`: QR factorization, then one-sided Jacobi rotations on the rows of R until they are
-///   orthogonal (parallel round-robin sweeps). Slower on large matrices, but highly accurate
-///   for small singular values of graded matrices, and competitive for tiny ones.
+/// - `.jacobi`: QR factorization, then one-sided Jacobi on the rows of R until they are orthogonal
+///   (plain rotations up to 48 rows, `orthogonalizeRowsBlocked` above: pairs of 24-row blocks
+///   through their Gram matrix and GEMM; parallel round-robin sweeps). Slower on large matrices,
+///   but accurate for small singular values of graded matrices, and competitive for tiny ones.
 /// - `.auto` (the default): Jacobi for r ≤ 16, where it needs no reduction, bidiagonal otherwise.
 ///
 /// Wide matrices are handled through the transpose. The input is scaled by a power of two (an
@@ -109,7 +110,7 @@ func jacobiSVD<T: LinalgScalar>(_ a: Matrix<T>, vectors: Bool, threads: Int) thr
     x.withMutableView { x in
         rotations.withMutableView { r in
             do throws(LinalgError) {
-                try orthogonalizeRows(x, accumulator: vectors ? r : nil, threads: threads)
+                try orthogonalizeRowsBlocked(x, accumulator: vectors ? r : nil, threads: threads)
             } catch { failure = error }
         }
     }

@@ -10,6 +10,8 @@ let usage = """
            linalg-bench svd  [--json] [--threads 1,2] [--shapes MxN,...] [--reps N] [--algorithm NAME]
     """
 
+// The allocator setting the isomerge executable uses (freed blocks are reused, not unmapped).
+MemoryTuning.reuseFreedMemory()
 var arguments = Array(CommandLine.arguments.dropFirst())
 guard let command = arguments.first else {
     print(usage)

@@ -1,5 +1,6 @@
 import Foundation
 import IsoMerge
+import Linalg
 
 /// merge-bench: end-to-end merge timings (reading, merging, writing) and peak memory per method.
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import IsoMerge
+import Linalg
 
 /// isomerge: merge fine-tuned checkpoints, and look inside them.
 let usage = """

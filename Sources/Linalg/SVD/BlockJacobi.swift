@@ -23,21 +23,9 @@ func orthogonalizeRowsBlocked<T: LinalgScalar>(_ x: MutableMatrixView<T>, accumu
     let work = 8.0 * Double(b * b) * Double(x.columns)
     let parts = Parallelism.threads(requested: threads, flops: work * Double(blocks.count) / 2)
     for sweep in 1...maximumSweeps {
-        var transformed = 0
-        for round in rounds {
-            let counts = SendableCounts(parts)
-            let ranges = Parallelism.split(round.count, into: parts, grain: 1)
-            Parallelism.forEach(ranges.count) { part in
-                var count = 0
-                for (i, j) in round[ranges[part]] {
-                    let rows = Array(blocks[i]) + Array(blocks[j])
-                    if orthogonalizeBlockPair(x, rows: rows, accumulator: accumulator, tolerance: tolerance, negligible: negligible) {
-                        count += 1
-                    }
-                }
-                counts.set(part, count)
-            }
-            transformed += counts.total
+        let transformed = sweepRoundRobin(rounds, parts: parts) { i, j in
+            orthogonalizeBlockPair(x, rows: Array(blocks[i]) + Array(blocks[j]), accumulator: accumulator,
+                                   tolerance: tolerance, negligible: negligible)
         }
         if transformed == 0 { return sweep }
     }

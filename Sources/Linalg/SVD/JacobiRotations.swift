@@ -21,18 +21,8 @@ func orthogonalizeRows<T: LinalgScalar>(_ x: MutableMatrixView<T>, accumulator: 
     let work = Double(x.columns + (accumulator?.columns ?? 0)) * Double(r)
     let parts = Parallelism.threads(requested: threads, flops: 10 * work)
     for sweep in 1...maximumSweeps {
-        var rotated = 0
-        for round in rounds {
-            let counts = SendableCounts(parts)
-            let pairs = Parallelism.split(round.count, into: parts, grain: 1)
-            Parallelism.forEach(pairs.count) { part in
-                var count = 0
-                for (i, j) in round[pairs[part]] where rotatePair(x, i, j, accumulator: accumulator, tolerance: tolerance, negligible: negligible) {
-                    count += 1
-                }
-                counts.set(part, count)
-            }
-            rotated += counts.total
+        let rotated = sweepRoundRobin(rounds, parts: parts) { i, j in
+            rotatePair(x, i, j, accumulator: accumulator, tolerance: tolerance, negligible: negligible)
         }
         if rotated == 0 { return sweep }
     }
@@ -89,6 +79,21 @@ func rotate<T: LinalgScalar>(_ p: UnsafeMutablePointer<T>, _ q: UnsafeMutablePoi
         q[k] = sine * pk + cosine * qk
         k &+= 1
     }
+}
+
+/// One sweep: every pair of every round through `transform`, the pairs of a round (disjoint, so
+/// order-independent) split over `parts` threads. Returns how many pairs were transformed.
+func sweepRoundRobin(_ rounds: [[(Int, Int)]], parts: Int, _ transform: @Sendable (Int, Int) -> Bool) -> Int {
+    var transformed = 0
+    for round in rounds {
+        let counts = SendableCounts(parts)
+        let ranges = Parallelism.split(round.count, into: parts, grain: 1)
+        Parallelism.forEach(ranges.count) { part in
+            counts.set(part, round[ranges[part]].reduce(0) { $0 + (transform($1.0, $1.1) ? 1 : 0) })
+        }
+        transformed += counts.total
+    }
+    return transformed
 }
 
 /// The round-robin (circle method) schedule for r players: r − 1 rounds (r even; one more

@@ -94,14 +94,17 @@ final class MergeFixtureTests: XCTestCase {
     /// Exactly rank-deficient (LoRA-like) sums stored in F64 and merged in Float.
     func testLowRankT4() throws { try run("small-lora-t4", check: checkRelative(1e-4)) }
 
-    /// BF16 inputs: outputs stay BF16 and agree with the float64 result rounded to BF16 within one ulp.
+    /// BF16 inputs: outputs stay BF16 and agree with the float64 result rounded to BF16 within one BF16
+    /// ulp — or, for an element that is tiny because θ₀ and α·τ_M nearly cancel, within four Float ulps of
+    /// those terms (the Float computation cannot resolve it better, and neither could the paper's code).
     func testBF16T4() throws {
-        try run("small-t4-bf16") { label, _, _, ours, expected in
+        try run("small-t4-bf16") { label, _, base, ours, expected in
             for i in ours.indices {
                 let reference = HalfPrecision.float(fromBF16: HalfPrecision.bf16Bits(from: Float(expected[i])))
                 let ulp = Double(Float(bitPattern: (reference.magnitude.bitPattern & 0x7F80_0000) | 0x10000)
                     - Float(bitPattern: reference.magnitude.bitPattern & 0x7F80_0000))
-                if abs(ours[i] - Double(reference)) > max(ulp, Double(Float.leastNormalMagnitude)) {
+                let floatResolution = 4 * Double(Float.ulpOfOne) * (abs(base[i]) + abs(expected[i] - base[i]))
+                if abs(ours[i] - Double(reference)) > max(ulp, floatResolution, Double(Float.leastNormalMagnitude)) {
                     XCTFail("\(label)[\(i)]: \(ours[i]) vs \(reference) (ulp \(ulp))")
                     return
                 }

@@ -94,33 +94,56 @@ public struct AlignmentReport: Sendable {
         }
         var entries: [MergeMethod: [Entry]] = Dictionary(uniqueKeysWithValues: methods.map { ($0, []) })
         var spectra: [MergeMethod: [Double]] = [:]
-        for (index, item) in matrices.enumerated() {
-            let (rows, columns) = (item.entry.shape[0], item.entry.shape[1])
-            let taskVectors: [[Float]] = try reference.taskVectors(of: item.name)
-            let matrixTaskVectors = taskVectors.map { Matrix(rows: rows, columns: columns, elements: $0) }
-            let wanted = item.name == plotTensor ? Array(Set(methods + plotted)) : methods
-            for method in wanted.sorted(by: { $0.rawValue < $1.rawValue }) {
-                let merged = try engines[method]!.mergeTaskVectors(taskVectors, name: item.name, shape: item.entry.shape,
-                                                                    ties: method == .ties ? ties : nil, threads: options.threads)
-                let alignment = try SubspaceAlignment(taskVectors: matrixTaskVectors,
-                                                      merged: Matrix(rows: rows, columns: columns, elements: merged),
-                                                      threads: options.threads)
-                if item.name == plotTensor { spectra[method] = alignment.singularValues }
-                guard methods.contains(method) else { continue }
-                let sigma = alignment.singularValues
-                let largest = sigma.first ?? 0
-                let mean = sigma.isEmpty ? 0 : sigma.reduce(0, +) / Double(sigma.count)
-                entries[method]!.append(Entry(
-                    tensor: item.name, layer: layer(of: item.name), rank: alignment.rank, ratios: alignment.ratios,
-                    norm: sigma.reduce(0) { $0 + $1 * $1 }.squareRoot(),
-                    condition: (sigma.last ?? 0) > 0 ? largest / sigma.last! : .infinity,
-                    flatness: largest > 0 ? mean / largest : 0))
+        // Tensors side by side, one core each (their SVDs are largely single-threaded), in order.
+        let width = max(1, options.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let (allEngines, tiesState) = (engines, ties)
+        var done = 0
+        while done < matrices.count {
+            let window = Array(matrices[done..<min(matrices.count, done + width)])
+            let results = ResultBox<[MergeMethod: (Entry?, [Double])]>(count: window.count)
+            DispatchQueue.concurrentPerform(iterations: window.count) { w in
+                let item = window[w]
+                results.set(w, Result {
+                    try analyze(item.name, shape: item.entry.shape, methods: item.name == plotTensor ? Array(Set(methods + plotted)) : methods,
+                                reported: methods, engines: allEngines, reference: reference, ties: tiesState)
+                })
             }
-            progress?(MergeProgress(index: index + 1, count: matrices.count, tensor: item.name, bytesDone: 0, bytesTotal: 0,
-                                    elapsed: seconds(since: start), phase: "alignment"))
+            for (w, result) in try results.values().enumerated() {
+                for method in methods { entries[method]!.append(result[method]!.0!) }
+                if window[w].name == plotTensor { spectra = result.mapValues(\.1) }
+                progress?(MergeProgress(index: done + w + 1, count: matrices.count, tensor: window[w].name, bytesDone: 0,
+                                        bytesTotal: 0, elapsed: seconds(since: start), phase: "alignment"))
+            }
+            done += window.count
         }
         return AlignmentReport(tasks: models.map { ($0.path as NSString).lastPathComponent }, methods: methods,
                                tensors: matrices.map(\.name), entries: entries, plotTensor: plotTensor, spectra: spectra)
+    }
+
+    /// One tensor under each method: its entry (for the `reported` methods) and τ_M's spectrum.
+    static func analyze(_ name: String, shape: [Int], methods: [MergeMethod], reported: [MergeMethod],
+                        engines: [MergeMethod: MergeEngine], reference: MergeEngine,
+                        ties: TIESModelState<Float>?) throws -> [MergeMethod: (Entry?, [Double])] {
+        let (rows, columns) = (shape[0], shape[1])
+        let taskVectors: [[Float]] = try reference.taskVectors(of: name)
+        let matrixTaskVectors = taskVectors.map { Matrix(rows: rows, columns: columns, elements: $0) }
+        var result: [MergeMethod: (Entry?, [Double])] = [:]
+        for method in methods {
+            let merged = try engines[method]!.mergeTaskVectors(taskVectors, name: name, shape: shape,
+                                                                ties: method == .ties ? ties : nil, threads: 1)
+            let alignment = try SubspaceAlignment(taskVectors: matrixTaskVectors,
+                                                  merged: Matrix(rows: rows, columns: columns, elements: merged), threads: 1)
+            let sigma = alignment.singularValues
+            let largest = sigma.first ?? 0
+            let mean = sigma.isEmpty ? 0 : sigma.reduce(0, +) / Double(sigma.count)
+            let entry = reported.contains(method) ? Entry(
+                tensor: name, layer: layer(of: name), rank: alignment.rank, ratios: alignment.ratios,
+                norm: sigma.reduce(0) { $0 + $1 * $1 }.squareRoot(),
+                condition: (sigma.last ?? 0) > 0 ? largest / sigma.last! : .infinity,
+                flatness: largest > 0 ? mean / largest : 0) : nil
+            result[method] = (entry, sigma)
+        }
+        return result
     }
 
     /// The JSON document: {"tasks": […], "methods": {name: {"average_sar", "per_task", "layers",

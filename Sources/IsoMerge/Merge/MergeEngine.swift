@@ -215,7 +215,7 @@ public final class MergeEngine: @unchecked Sendable {
         if items.count == 1 {
             return [try computeTensor(items[0], as: T.self, ties: ties, threads: options.threads)]
         }
-        let box = BatchResults(count: items.count)
+        let box = ResultBox<(base: BaseValues?, merged: TaskVectorValues?)>(count: items.count)
         DispatchQueue.concurrentPerform(iterations: items.count) { i in
             do {
                 box.set(i, .success(try self.computeTensor(items[i], as: T.self, ties: ties, threads: 1)))
@@ -284,17 +284,17 @@ func seconds(since start: UInt64) -> Double {
     Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
 }
 
-/// Results of tensors merged side by side.
-final class BatchResults: @unchecked Sendable {
-    private var results: [Result<(base: BaseValues?, merged: TaskVectorValues?), Error>?]
+/// Results of work done side by side, collected in order.
+final class ResultBox<Value>: @unchecked Sendable {
+    private var results: [Result<Value, Error>?]
     private let lock = NSLock()
     init(count: Int) { results = Array(repeating: nil, count: count) }
-    func set(_ index: Int, _ result: Result<(base: BaseValues?, merged: TaskVectorValues?), Error>) {
+    func set(_ index: Int, _ result: Result<Value, Error>) {
         lock.lock()
         results[index] = result
         lock.unlock()
     }
-    func values() throws -> [(base: BaseValues?, merged: TaskVectorValues?)] {
+    func values() throws -> [Value] {
         try results.map { try $0!.get() }
     }
 }

@@ -27,20 +27,12 @@ enum BaseValues {
     consuming func subtracting<T: LinalgScalar>(_ base: BaseValues) -> [T] {
         switch (self, base) {
         case (.float(var a), let .float(b)) where T.self == Float.self:
-            a.withUnsafeMutableBufferPointer { a in
-                b.withUnsafeBufferPointer { b in
-                    for i in 0..<a.count { a[i] -= b[i] }
-                }
-            }
+            subtractInPlace(&a, b)
             return a as! [T]
         case let (.float(a), .float(b)):
             return elementwise(a, b) { T(Double($0) - Double($1)) }
         case (.double(var a), let .double(b)) where T.self == Double.self:
-            a.withUnsafeMutableBufferPointer { a in
-                b.withUnsafeBufferPointer { b in
-                    for i in 0..<a.count { a[i] -= b[i] }
-                }
-            }
+            subtractInPlace(&a, b)
             return a as! [T]
         case let (.double(a), .double(b)):
             return elementwise(a, b) { T($0 - $1) }
@@ -79,6 +71,15 @@ func firstNonFinite<T: LinalgScalar>(_ values: [T]) -> Int? {
             start = end
         }
         return nil
+    }
+}
+
+/// a[i] −= b[i] for every i.
+func subtractInPlace<E: FloatingPoint>(_ a: inout [E], _ b: [E]) {
+    a.withUnsafeMutableBufferPointer { a in
+        b.withUnsafeBufferPointer { b in
+            for i in 0..<a.count { a[i] -= b[i] }
+        }
     }
 }
 

@@ -175,6 +175,22 @@ final class SVDTests: XCTestCase {
         }
     }
 
+    /// The QR route for tall and wide matrices gives the SVD route's polar factor.
+    func testPolarThroughQRForTallAndWideMatrices() throws {
+        var generator = SeededGenerator(seed: 36)
+        for (m, n) in [(300, 60), (60, 300)] {
+            let a = Matrix<Double>.random(rows: m, columns: n, using: &generator)
+            let viaQR = try PolarDecomposition(a, relativeThreshold: 1e-12)
+            let viaSVD = try PolarDecomposition(a)
+            for i in a.elements.indices { XCTAssertEqual(viaQR.factor.elements[i], viaSVD.factor.elements[i], accuracy: 1e-12) }
+            XCTAssertEqual(viaQR.nuclearNorm, viaSVD.nuclearNorm, accuracy: 1e-10)
+            XCTAssertEqual(viaQR.rank, min(m, n))
+        }
+        // Rank 3 inside 200×40: the relative threshold keeps exactly three directions.
+        let low = withSpectrum(200, 40, [2, 1, 0.5] + [Double](repeating: 0, count: 37), &generator)
+        XCTAssertEqual(try PolarDecomposition(low, relativeThreshold: 1e-9).rank, 3)
+    }
+
     func testPolarFactorAndNuclearNorm() throws {
         var generator = SeededGenerator(seed: 35)
         let a = Matrix<Double>.random(rows: 40, columns: 25, using: &generator)

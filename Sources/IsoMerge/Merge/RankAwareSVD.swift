@@ -43,9 +43,8 @@ struct RankAwareSVD<T: LinalgScalar> {
 
 /// polar(a) = U·Vᵀ over the directions the rank rule keeps (relative to σ₁(a)): a partial isometry.
 func rankAwarePolar<T: LinalgScalar>(_ a: Matrix<T>, threads: Int?) throws(LinalgError) -> Matrix<T> {
-    let svd = try SVD(a, threads: threads)
-    let tolerance = RankAwareSVD<T>.tolerance(rows: a.rows, columns: a.columns, reference: svd.singularValues.first ?? 0)
-    return PolarDecomposition(svd: svd, threshold: tolerance, threads: threads).factor
+    let relative = RankAwareSVD<T>.tolerance(rows: a.rows, columns: a.columns, reference: 1)
+    return try PolarDecomposition(a, relativeThreshold: relative, threads: threads).factor
 }
 
 /// a·b with GEMM (transposes via views).

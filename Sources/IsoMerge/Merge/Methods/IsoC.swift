@@ -8,14 +8,15 @@ enum IsoC {
     static func merge<T: LinalgScalar>(_ taskVectors: [Matrix<T>], threads: Int?) throws(LinalgError) -> Matrix<T> {
         let total = Matrix(rows: taskVectors[0].rows, columns: taskVectors[0].columns,
                            elements: VectorRules.sum(taskVectors.map(\.elements)))
-        let svd = try SVD(total, threads: threads)
-        let sigma = svd.singularValues
-        let r = sigma.count
+        let r = min(total.rows, total.columns)
         if r == 0 { return total }
-        let tolerance = RankAwareSVD<T>.tolerance(rows: total.rows, columns: total.columns, reference: sigma[0])
+        let relative = RankAwareSVD<T>.tolerance(rows: total.rows, columns: total.columns, reference: 1)
+        let polarDecomposition = try PolarDecomposition(total, relativeThreshold: relative, threads: threads)
+        let sigma = polarDecomposition.singularValues
+        let tolerance = relative * (sigma.first ?? 0)
         // σ̄ counts the numerically-zero values as zero.
         let mean = sigma.reduce(T(0)) { $0 + ($1 > tolerance ? $1 : 0) } / T(r)
-        var polar = PolarDecomposition(svd: svd, threshold: tolerance, threads: threads).factor
+        var polar = polarDecomposition.factor
         polar.withMutableView { view in
             for i in 0..<view.rows { for j in 0..<view.columns { view[i, j] *= mean } }
         }

@@ -3,12 +3,6 @@ import XCTest
 
 /// QR and bidiagonalization reproduce A with orthogonal factors, to LAPACK's scaled residuals.
 final class HouseholderTests: XCTestCase {
-    func product<T: LinalgScalar>(_ a: Matrix<T>, _ b: Matrix<T>) -> Matrix<T> {
-        var c = Matrix<T>(rows: a.rows, columns: b.columns)
-        a.withView { a in b.withView { b in c.withMutableView { c in gemm(a, b, into: c) } } }
-        return c
-    }
-
     func frobenius<T: LinalgScalar>(_ a: Matrix<T>) -> Double {
         a.elements.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
     }

@@ -63,9 +63,9 @@ public final class DemoWorld {
             let u = Matrix<Float>(rows: width, columns: c.inputs) { _, _ in random.normal() / Float(c.inputs).squareRoot() * 2 }
             let v = Matrix<Float>(rows: classes, columns: width) { _, _ in random.normal() }
             return { x in
-                let activations = multiply(x, u, transposeB: true)
+                let activations = product(x, u, transposeB: true)
                 let hidden = Matrix(rows: activations.rows, columns: activations.columns, elements: activations.elements.map { tanh($0) })
-                let scores = multiply(hidden, v, transposeB: true)
+                let scores = product(hidden, v, transposeB: true)
                 return (0..<scores.rows).map { i in (0..<classes).max { scores[i, $0] < scores[i, $1] }! }
             }
         }
@@ -103,17 +103,17 @@ public final class DemoWorld {
         var optimizer = Adam(learningRate: learningRate)
         for _ in 0..<steps {
             let (pre, hidden, embedding) = encoder.forward(x)
-            let dLogits = crossEntropyGradient(multiply(embedding, head, transposeB: true), y)
+            let dLogits = crossEntropyGradient(product(embedding, head, transposeB: true), y)
             var parameters: [[Float]] = []
             var gradients: [[Float]] = []
             if trainHead {
                 parameters.append(head.elements)
-                gradients.append(multiply(dLogits, embedding, transposeA: true).elements)
+                gradients.append(product(dLogits, embedding, transposeA: true).elements)
             }
             if trainEncoder {
-                let dEmbedding = multiply(dLogits, head)
-                let dW2 = multiply(dEmbedding, hidden, transposeA: true)
-                var dPre = multiply(dEmbedding, encoder.w2)
+                let dEmbedding = product(dLogits, head)
+                let dW2 = product(dEmbedding, hidden, transposeA: true)
+                var dPre = product(dEmbedding, encoder.w2)
                 pre.withView { pre in
                     dPre.withMutableView { d in
                         for i in 0..<d.rows {
@@ -121,7 +121,7 @@ public final class DemoWorld {
                         }
                     }
                 }
-                let dW1 = multiply(dPre, x, transposeA: true)
+                let dW1 = product(dPre, x, transposeA: true)
                 parameters += [encoder.w1.elements, encoder.b1, encoder.w2.elements, encoder.b2]
                 gradients += [dW1.elements, columnSums(dPre), dW2.elements, columnSums(dEmbedding)]
             }

@@ -31,17 +31,17 @@ struct TinyEncoder {
 
     /// Hidden pre-activations and embeddings of the rows of x.
     func forward(_ x: Matrix<Float>) -> (pre: Matrix<Float>, hidden: Matrix<Float>, embedding: Matrix<Float>) {
-        var pre = multiply(x, w1, transposeB: true)
+        var pre = product(x, w1, transposeB: true)
         addRowVector(b1, to: &pre)
         let hidden = Matrix(rows: pre.rows, columns: pre.columns, elements: pre.elements.map { max(0, $0) })
-        var embedding = multiply(hidden, w2, transposeB: true)
+        var embedding = product(hidden, w2, transposeB: true)
         addRowVector(b2, to: &embedding)
         return (pre, hidden, embedding)
     }
 
     /// Accuracy of head·encoder(x) against labels.
     func accuracy(_ x: Matrix<Float>, _ labels: [Int], head: Matrix<Float>) -> Double {
-        let logits = multiply(forward(x).embedding, head, transposeB: true)
+        let logits = product(forward(x).embedding, head, transposeB: true)
         var correct = 0
         for i in 0..<logits.rows {
             var best = 0
@@ -80,17 +80,6 @@ func crossEntropyGradient(_ logits: Matrix<Float>, _ labels: [Int]) -> Matrix<Fl
         }
     }
     return gradient
-}
-
-/// a·b (or a·bᵀ) with Linalg's GEMM.
-func multiply(_ a: Matrix<Float>, _ b: Matrix<Float>, transposeA: Bool = false, transposeB: Bool = false) -> Matrix<Float> {
-    var c = Matrix<Float>(rows: transposeA ? a.columns : a.rows, columns: transposeB ? b.rows : b.columns)
-    a.withView { a in
-        b.withView { b in
-            c.withMutableView { c in gemm(transposeA ? a.transposed : a, transposeB ? b.transposed : b, into: c, threads: 1) }
-        }
-    }
-    return c
 }
 
 /// Adam (Kingma & Ba) over a flat list of parameter arrays.

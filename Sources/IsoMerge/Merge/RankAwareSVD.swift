@@ -46,19 +46,3 @@ func rankAwarePolar<T: LinalgScalar>(_ a: Matrix<T>, threads: Int?) throws(Linal
     let relative = RankAwareSVD<T>.tolerance(rows: a.rows, columns: a.columns, reference: 1)
     return try PolarDecomposition(a, relativeThreshold: relative, threads: threads).factor
 }
-
-/// a·b with GEMM (transposes via views).
-func product<T: LinalgScalar>(_ a: Matrix<T>, _ b: Matrix<T>, transposeA: Bool = false, transposeB: Bool = false,
-                              alpha: T = 1, threads: Int?) -> Matrix<T> {
-    let rows = transposeA ? a.columns : a.rows
-    let columns = transposeB ? b.rows : b.columns
-    var c = Matrix<T>(rows: rows, columns: columns)
-    a.withView { a in
-        b.withView { b in
-            c.withMutableView { c in
-                gemm(transposeA ? a.transposed : a, transposeB ? b.transposed : b, into: c, alpha: alpha, threads: threads)
-            }
-        }
-    }
-    return c
-}

@@ -17,6 +17,22 @@ public func gemm<T: LinalgScalar>(_ a: MatrixView<T>, _ b: MatrixView<T>, into c
     gemm(a, b, into: c, alpha: alpha, beta: beta, threads: threads, kernel: T.microKernel)
 }
 
+/// op(A)·op(B) (times α) as a new matrix: `gemm` for whole matrices.
+@_specialize(exported: true, where T == Float)
+@_specialize(exported: true, where T == Double)
+public func product<T: LinalgScalar>(_ a: Matrix<T>, _ b: Matrix<T>, transposeA: Bool = false, transposeB: Bool = false,
+                                     alpha: T = 1, threads: Int? = nil) -> Matrix<T> {
+    var c = Matrix<T>(rows: transposeA ? a.columns : a.rows, columns: transposeB ? b.rows : b.columns)
+    a.withView { a in
+        b.withView { b in
+            c.withMutableView { c in
+                gemm(transposeA ? a.transposed : a, transposeB ? b.transposed : b, into: c, alpha: alpha, threads: threads)
+            }
+        }
+    }
+    return c
+}
+
 /// `gemm` with an explicit micro-kernel (the tests run every candidate).
 func gemm<T: LinalgScalar>(_ a: MatrixView<T>, _ b: MatrixView<T>, into c: MutableMatrixView<T>,
                            alpha: T, beta: T, threads: Int?, kernel: MicroKernel<T>) {

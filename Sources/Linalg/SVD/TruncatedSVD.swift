@@ -50,21 +50,21 @@ public struct TruncatedSVD<T: LinalgScalar>: Sendable {
         }
         var generator = SplitMix64(seed: 0x1503_2025)
         let omega = Matrix<T>(rows: n, columns: b) { _, _ in gaussian(&generator) }
-        var q = orthonormalBasis(multiply(a, omega, threads: threads))
+        var q = orthonormalBasis(product(a, omega, threads: threads))
         let tolerance = 4 * T(Double(max(m, n)).squareRoot()) * T.ulpOfOne
         for iteration in 0..<maximumIterations {
-            let z = orthonormalBasis(multiply(a, q, transposeA: true, threads: threads))
-            q = orthonormalBasis(multiply(a, z, threads: threads))
+            let z = orthonormalBasis(product(a, q, transposeA: true, threads: threads))
+            q = orthonormalBasis(product(a, z, threads: threads))
             // Rayleigh–Ritz and the residual test cost as much as an iteration: test after the first
             // two (the leading triplet is often there already), then every third.
             if iteration >= 2 && iteration % 3 != 1 && iteration != maximumIterations - 1 { continue }
             // Rayleigh–Ritz: B = QᵀA (b × n) = Ũ Σ Vᵀ, U = Q Ũ.
-            let small = try SVD(multiply(q, a, transposeA: true, threads: threads), threads: threads)
+            let small = try SVD(product(q, a, transposeA: true, threads: threads), threads: threads)
             let sigma = Array(small.singularValues.prefix(k))
             let vt = small.vt.selecting(rows: Array(0..<k))
-            let u = multiply(q, small.u.selecting(columns: Array(0..<k)), threads: threads)
+            let u = product(q, small.u.selecting(columns: Array(0..<k)), threads: threads)
             // Residuals A·vᵢ − σᵢ·uᵢ.
-            var residual = multiply(a, vt, transposeB: true, threads: threads)
+            var residual = product(a, vt, transposeB: true, threads: threads)
             let largest = sigma.first ?? 0
             var converged = true
             residual.withMutableView { res in
@@ -87,18 +87,6 @@ public struct TruncatedSVD<T: LinalgScalar>: Sendable {
     /// An orthonormal basis of the columns of y (its thin Householder Q).
     static func orthonormalBasis(_ y: Matrix<T>) -> Matrix<T> {
         QRFactorization(y).q
-    }
-
-    static func multiply(_ a: Matrix<T>, _ b: Matrix<T>, transposeA: Bool = false, transposeB: Bool = false, threads: Int?) -> Matrix<T> {
-        var c = Matrix<T>(rows: transposeA ? a.columns : a.rows, columns: transposeB ? b.rows : b.columns)
-        a.withView { a in
-            b.withView { b in
-                c.withMutableView { c in
-                    gemm(transposeA ? a.transposed : a, transposeB ? b.transposed : b, into: c, threads: threads)
-                }
-            }
-        }
-        return c
     }
 
     static func gaussian(_ generator: inout SplitMix64) -> T {

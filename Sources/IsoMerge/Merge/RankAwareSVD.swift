@@ -13,6 +13,8 @@ struct RankAwareSVD<T: LinalgScalar> {
     var vt: Matrix<T>
     /// How many leading directions are kept.
     var rank: Int
+    /// The SVD's U before the rank rule (m × r, orthonormal columns): for m ≤ n a basis of ℝᵐ.
+    var basis: Matrix<T>
 
     /// σ ≤ tolerance(…) counts as zero.
     static func tolerance(rows m: Int, columns n: Int, reference: T) -> T {
@@ -38,6 +40,7 @@ struct RankAwareSVD<T: LinalgScalar> {
         self.vt = vt
         self.sigma = svd.singularValues.enumerated().map { $0.offset < rank ? $0.element : 0 }
         self.rank = rank
+        self.basis = svd.u
     }
 }
 

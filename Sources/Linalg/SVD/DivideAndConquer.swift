@@ -19,28 +19,58 @@ struct BidiagonalFactors {
     var u: Matrix<Double>?
     /// Right vectors as columns: all m rows with vectors, else only rows 0 and m − 1 (2 × m).
     var w: Matrix<Double>
+    /// The column of U and W holding the vectors of σᵢ, nil where they were not formed.
+    var vectorColumn: [Int?]
+
+    init(sigma: [Double], u: Matrix<Double>?, w: Matrix<Double>, vectorColumn: [Int?]? = nil) {
+        self.sigma = sigma
+        self.u = u
+        self.w = w
+        self.vectorColumn = vectorColumn ?? sigma.indices.map { $0 }
+    }
+
+    /// The same factors with vectors only for the `count` largest values (nil: all of them).
+    func keepingVectors(ofLargest count: Int?) -> BidiagonalFactors {
+        guard let count, count < sigma.count, let u else { return self }
+        let chosen = Array(BidiagonalDivideAndConquer.descendingOrder(sigma).prefix(count)).sorted()
+        var vectorColumn = [Int?](repeating: nil, count: sigma.count)
+        for (column, position) in chosen.enumerated() { vectorColumn[position] = column }
+        return BidiagonalFactors(sigma: sigma, u: u.selecting(columns: chosen), w: w.selecting(columns: chosen),
+                                 vectorColumn: vectorColumn)
+    }
 }
 
 enum BidiagonalDivideAndConquer {
     static let leafSize = 24
 
     /// The SVD of the square upper bidiagonal with diagonal `d` and superdiagonal `e`:
-    /// σ descending, U and W (= V) with matching column order.
-    static func svd(d: [Double], e: [Double], vectors: Bool, threads: Int) throws(LinalgError)
+    /// σ descending, U and W (= V) with matching column order. With `leading` = k, only the
+    /// vectors of the k largest values are formed (σ still has all n values): the top merge —
+    /// three quarters of the GEMM work — then multiplies by k columns instead of n. They are
+    /// the same vectors, bit for bit, as the first k of the full result.
+    static func svd(d: [Double], e: [Double], vectors: Bool, leading: Int? = nil, threads: Int) throws(LinalgError)
         -> (sigma: [Double], u: Matrix<Double>?, v: Matrix<Double>?) {
         let n = d.count
         if n == 0 { return ([], vectors ? Matrix(rows: 0, columns: 0) : nil, vectors ? Matrix(rows: 0, columns: 0) : nil) }
-        let factors = try solve(d: d[...], e: e[...], extraColumn: false, vectors: vectors, threads: threads)
-        let order = factors.sigma.indices.sorted { factors.sigma[$0] > factors.sigma[$1] || (factors.sigma[$0] == factors.sigma[$1] && $0 < $1) }
+        let factors = try solve(d: d[...], e: e[...], extraColumn: false, vectors: vectors, leading: vectors ? leading : nil,
+                                threads: threads)
+        let order = descendingOrder(factors.sigma)
         let sigma = order.map { factors.sigma[$0] }
         guard vectors, let u = factors.u else { return (sigma, nil, nil) }
-        let w = factors.w
-        return (sigma, u.selecting(columns: order), w.selecting(columns: order))
+        let vectorOrder = order.filter { factors.vectorColumn[$0] != nil }.map { factors.vectorColumn[$0]! }
+        return (sigma, u.selecting(columns: vectorOrder), factors.w.selecting(columns: vectorOrder))
     }
 
-    static func solve(d: ArraySlice<Double>, e: ArraySlice<Double>, extraColumn: Bool, vectors: Bool,
+    /// Positions of `values` sorted by value, descending; ties by position.
+    static func descendingOrder(_ values: [Double]) -> [Int] {
+        values.indices.sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }
+    }
+
+    static func solve(d: ArraySlice<Double>, e: ArraySlice<Double>, extraColumn: Bool, vectors: Bool, leading: Int? = nil,
                       threads: Int) throws(LinalgError) -> BidiagonalFactors {
-        if d.count <= leafSize { return try leaf(d: d, e: e, extraColumn: extraColumn, vectors: vectors) }
+        if d.count <= leafSize {
+            return try leaf(d: d, e: e, extraColumn: extraColumn, vectors: vectors).keepingVectors(ofLargest: leading)
+        }
         let n = d.count
         let k = n / 2
         let n2 = n - k - 1
@@ -70,7 +100,7 @@ enum BidiagonalDivideAndConquer {
         }
         if let failure { throw failure }
         return try merge(upper: children[0]!, lower: children[1]!, alpha: d[d.startIndex + k], beta: e[e.startIndex + k],
-                         k: k, n2: n2, extraColumn: extraColumn, vectors: vectors, threads: threads)
+                         k: k, n2: n2, extraColumn: extraColumn, vectors: vectors, leading: leading, threads: threads)
     }
 
     /// Results of the two concurrently solved halves.
@@ -120,8 +150,10 @@ enum BidiagonalDivideAndConquer {
     }
 
     /// One merge (LAPACK's lasd1–lasd3, restructured).
+    /// With `leading` (top level only), only the vectors of that many largest values are formed.
     static func merge(upper: BidiagonalFactors, lower: BidiagonalFactors, alpha: Double, beta: Double, k: Int, n2: Int,
-                      extraColumn: Bool, vectors: Bool, threads: Int) throws(LinalgError) -> BidiagonalFactors {
+                      extraColumn: Bool, vectors: Bool, leading: Int? = nil, threads: Int) throws(LinalgError) -> BidiagonalFactors {
+        precondition(leading == nil || !extraColumn, "leading vectors are selected at the top level only")
         let n = k + 1 + n2, m = n + (extraColumn ? 1 : 0), m2 = m - k - 1
         // Scale to max 1 so that squares neither overflow nor underflow.
         let scale = max(abs(alpha), abs(beta), upper.sigma.max() ?? 0, lower.sigma.max() ?? 0)
@@ -149,7 +181,7 @@ enum BidiagonalDivideAndConquer {
         }
         firstRowOfW2 = (0..<m2).map { lower.w[0, $0] }
         if scale == 0 {
-            return BidiagonalFactors(sigma: [Double](repeating: 0, count: n), u: ut, w: wt)
+            return BidiagonalFactors(sigma: [Double](repeating: 0, count: n), u: ut, w: wt).keepingVectors(ofLargest: leading)
         }
         var z = [Double](repeating: 0, count: m)
         for j in 0...k { z[j] = alpha / scale * lastRowOfW1[j] }
@@ -207,18 +239,27 @@ enum BidiagonalDivideAndConquer {
         }
         let solution = try SecularEquation.solve(d: kept.map { d[$0] }, z: kept.map { z[$0] }, threads: threads)
         let sigma = solution.sigma.map { $0 * scale } + deflated.map { d[$0] * scale }
+        // Which values get vectors: all, or the `leading` largest (positions in `sigma`, ascending).
+        let chosen = leading.map { Array(descendingOrder(sigma).prefix($0)).sorted() } ?? Array(sigma.indices)
+        let chosenKept = chosen.filter { $0 < kept.count }
+        let chosenDeflated = chosen.filter { $0 >= kept.count }.map { deflated[$0 - kept.count] }
         // New vectors: [Ũ or W̃ (kept columns) · the small problem's vectors | deflated columns | null column].
-        var newW = Matrix<Double>(rows: wt.rows, columns: m)
-        newW.place(multiplyColumns(wt, kept, by: solution.v, splitRow: vectors ? k + 1 : 1, threads: threads), row: 0, column: 0)
-        newW.place(wt.selecting(columns: deflated + (extraColumn ? [m - 1] : [])), row: 0, column: kept.count)
+        let nullColumn = extraColumn ? [m - 1] : []
+        var newW = Matrix<Double>(rows: wt.rows, columns: chosen.count + nullColumn.count)
+        newW.place(multiplyColumns(wt, kept, by: solution.v.selecting(columns: chosenKept), splitRow: vectors ? k + 1 : 1,
+                                   threads: threads), row: 0, column: 0)
+        newW.place(wt.selecting(columns: chosenDeflated + nullColumn), row: 0, column: chosenKept.count)
         var newU: Matrix<Double>? = nil
         if let ut {
-            var u = Matrix<Double>(rows: n, columns: n)
-            u.place(multiplyColumns(ut, kept, by: solution.u, splitRow: k + 1, threads: threads), row: 0, column: 0)
-            u.place(ut.selecting(columns: deflated), row: 0, column: kept.count)
+            var u = Matrix<Double>(rows: n, columns: chosen.count)
+            u.place(multiplyColumns(ut, kept, by: solution.u.selecting(columns: chosenKept), splitRow: k + 1, threads: threads),
+                    row: 0, column: 0)
+            u.place(ut.selecting(columns: chosenDeflated), row: 0, column: chosenKept.count)
             newU = u
         }
-        return BidiagonalFactors(sigma: sigma, u: newU, w: newW)
+        var vectorColumn = [Int?](repeating: nil, count: n)
+        for (column, position) in chosen.enumerated() { vectorColumn[position] = column }
+        return BidiagonalFactors(sigma: sigma, u: newU, w: newW, vectorColumn: vectorColumn)
     }
 
     /// The positions in `columns` of the columns of `a` that have a nonzero entry in `rows`.

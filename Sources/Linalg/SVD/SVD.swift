@@ -40,8 +40,10 @@ public struct SVD<T: LinalgScalar>: Sendable {
     }
 }
 
-/// The shared driver: checks, scaling, orientation, algorithm.
-func computeSVD<T: LinalgScalar>(_ a: Matrix<T>, algorithm: SVDAlgorithm, vectors: Bool, threads: Int) throws(LinalgError)
+/// The shared driver: checks, scaling, orientation, algorithm. With `leading` = k, U and Vᵀ hold
+/// only the vectors of the k largest singular values (σ has all r).
+func computeSVD<T: LinalgScalar>(_ a: Matrix<T>, algorithm: SVDAlgorithm, vectors: Bool, leading: Int? = nil,
+                                 threads: Int) throws(LinalgError)
     -> (u: Matrix<T>?, sigma: [T], vt: Matrix<T>?) {
     let (m, n) = (a.rows, a.columns)
     var largest: T = 0
@@ -50,14 +52,14 @@ func computeSVD<T: LinalgScalar>(_ a: Matrix<T>, algorithm: SVDAlgorithm, vector
         largest = max(largest, abs(value))
     }
     if m < n {
-        let transposed = try computeSVD(a.transposed, algorithm: algorithm, vectors: vectors, threads: threads)
+        let transposed = try computeSVD(a.transposed, algorithm: algorithm, vectors: vectors, leading: leading, threads: threads)
         return (transposed.vt?.transposed, transposed.sigma, transposed.u?.transposed)
     }
-    let r = n
+    let r = n, k = min(max(0, leading ?? r), r)
     if r == 0 || largest == 0 {
-        return (vectors ? Matrix(rows: m, columns: r) { i, j in i == j ? 1 : 0 } : nil,
+        return (vectors ? Matrix(rows: m, columns: k) { i, j in i == j ? 1 : 0 } : nil,
                 [T](repeating: 0, count: r),
-                vectors ? Matrix(rows: r, columns: n) { i, j in i == j ? 1 : 0 } : nil)
+                vectors ? Matrix(rows: k, columns: n) { i, j in i == j ? 1 : 0 } : nil)
     }
     // Scale by a power of two so that the largest magnitude is in [1, 2); two factors, since
     // 2^−exponent alone may not be representable when the entries are subnormal.
@@ -67,28 +69,32 @@ func computeSVD<T: LinalgScalar>(_ a: Matrix<T>, algorithm: SVDAlgorithm, vector
     let scaled = Matrix(rows: m, columns: n, elements: a.elements.map { $0 * first * second })
     let useJacobi = algorithm == .jacobi || (algorithm == .auto && r <= 16)
     var result = useJacobi ? try jacobiSVD(scaled, vectors: vectors, threads: threads)
-                           : try bidiagonalSVD(scaled, vectors: vectors, threads: threads)
+                           : try bidiagonalSVD(scaled, vectors: vectors, leading: k, threads: threads)
     result.sigma = result.sigma.map { $0 / first / second }
+    if useJacobi && k < r {
+        result.u = result.u?.selecting(columns: Array(0..<k))
+        result.vt = result.vt?.selecting(rows: Array(0..<k))
+    }
     return result
 }
 
-/// m ≥ n: [QR] → bidiagonalization → divide and conquer → back-transformation.
-func bidiagonalSVD<T: LinalgScalar>(_ a: Matrix<T>, vectors: Bool, threads: Int) throws(LinalgError)
+/// m ≥ n: [QR] → bidiagonalization → divide and conquer → back-transformation, the last two
+/// for the vectors of the `leading` largest values only (cost ∝ leading).
+func bidiagonalSVD<T: LinalgScalar>(_ a: Matrix<T>, vectors: Bool, leading: Int, threads: Int) throws(LinalgError)
     -> (u: Matrix<T>?, sigma: [T], vt: Matrix<T>?) {
     let (m, n) = (a.rows, a.columns)
     let qr: QRFactorization<T>? = 6 * m >= 11 * n ? QRFactorization(a) : nil
     let reduction = Bidiagonalization(qr?.r ?? a)
     let (sigma, ub, vb) = try BidiagonalDivideAndConquer.svd(d: reduction.diagonal.map { Double($0) },
                                                             e: reduction.superdiagonal.map { Double($0) },
-                                                            vectors: vectors, threads: threads)
+                                                            vectors: vectors, leading: leading, threads: threads)
     guard vectors, let ub, let vb else { return (nil, sigma.map { T($0) }, nil) }
     // U = [Q]·Q_B·[U_B; 0], V = P_B·V_B.
-    let workRows = qr == nil ? m : n
-    var u = Matrix<T>(rows: workRows, columns: n)
+    var u = Matrix<T>(rows: qr == nil ? m : n, columns: ub.columns)
     u.place(ub.converted(), row: 0, column: 0)
     reduction.multiplyQ(&u)
     if let qr {
-        var full = Matrix<T>(rows: m, columns: n)
+        var full = Matrix<T>(rows: m, columns: u.columns)
         full.place(u, row: 0, column: 0)
         qr.multiplyQ(&full, transpose: false)
         u = full

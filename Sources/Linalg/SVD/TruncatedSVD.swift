@@ -1,15 +1,20 @@
 import Foundation
 
-/// The k largest singular triplets of an m×n matrix, A·vᵢ ≈ σᵢ·uᵢ for i < k, by block subspace
-/// iteration with Rayleigh–Ritz (Halko, Martinsson & Tropp 2011, with power iterations):
-/// Q spans A·Ω for a seeded Gaussian Ω (b ≥ k columns), then Q ← orth(A·orth(Aᵀ·Q)) until the
-/// top k Ritz triplets from the SVD of QᵀA have residuals ‖A·vᵢ − σᵢ·uᵢ‖ ≤ 4·√max(m,n)·ε·σ₁ —
-/// the accuracy of a full SVD. (Aᵀuᵢ = σᵢvᵢ holds exactly by construction.) Each iteration costs
-/// 4mnb flops in GEMM plus two thin QRs, against O(mn·min(m, n)) for a full SVD, so it pays when
-/// the block is at most min(m, n)/8 and the spectrum decays (measured: a 192-wide block on 768
-/// columns was twice as slow as the full SVD). When it does not converge within `maximumIterations`,
-/// or when k is not small, the result is the full SVD's leading part, so the
-/// answer is always to full-SVD accuracy. Deterministic: Ω comes from a fixed seed.
+/// The k largest singular triplets of an m×n matrix, A·vᵢ = σᵢ·uᵢ for i < k, to full-SVD accuracy.
+///
+/// Two routes:
+/// - For a handful of triplets (k ≤ 8 of r ≥ 128), block subspace iteration with Rayleigh–Ritz
+///   (Halko, Martinsson & Tropp 2011, with power iterations): Q spans A·Ω for a seeded Gaussian Ω
+///   (b = k + 16 columns), then Q ← orth(A·orth(Aᵀ·Q)) until the top k Ritz triplets from the SVD
+///   of QᵀA have residuals ‖A·vᵢ − σᵢ·uᵢ‖ ≤ 4·√max(m,n)·ε·σ₁ — the accuracy of a full SVD.
+///   (Aᵀuᵢ = σᵢvᵢ holds exactly by construction.) Each iteration costs 4mnb flops in GEMM plus
+///   two thin QRs; it converges like (σ_{b+1}/σ_k)^{2q}, fast for the leading value of a
+///   decaying spectrum, hopeless inside a flat one, which is why k is kept small.
+/// - Otherwise, or when the iteration has not converged after `maximumIterations`, the full
+///   reduction (QR, bidiagonalization, divide and conquer) with the vectors formed for the k
+///   leading values only: the top divide-and-conquer merge and the back-transformations then
+///   cost ∝ k instead of r, and the result is bit for bit the leading part of `SVD`.
+/// Deterministic: Ω comes from a fixed seed.
 public struct TruncatedSVD<T: LinalgScalar>: Sendable {
     /// m × k.
     public let u: Matrix<T>
@@ -17,11 +22,14 @@ public struct TruncatedSVD<T: LinalgScalar>: Sendable {
     public let singularValues: [T]
     /// k × n.
     public let vt: Matrix<T>
-    /// Whether the subspace iteration produced the result (false: the full SVD did).
+    /// Whether the subspace iteration produced the result (false: the full reduction did).
     public let iterated: Bool
 
-    /// Past this many iterations the full SVD is cheaper than going on.
-    public static var maximumIterations: Int { 24 }
+    /// Past this many iterations the full reduction is cheaper than going on.
+    public static var maximumIterations: Int { 12 }
+
+    /// The largest k that is tried by subspace iteration.
+    public static var iterationRankLimit: Int { 8 }
 
     @_specialize(exported: true, where T == Float)
     @_specialize(exported: true, where T == Double)
@@ -29,16 +37,16 @@ public struct TruncatedSVD<T: LinalgScalar>: Sendable {
         let (m, n) = (a.rows, a.columns)
         let r = min(m, n)
         let k = min(max(0, k), r)
-        let block = min(r, max(2 * k, k + 16))
-        if r >= 128 && 8 * block <= r, let result = try Self.iterate(a, rank: k, block: block, threads: threads) {
+        let block = k + 16
+        if r >= 128 && k <= Self.iterationRankLimit, let result = try Self.iterate(a, rank: k, block: block, threads: threads) {
             (u, singularValues, vt) = result
             iterated = true
             return
         }
-        let svd = try SVD(a, threads: threads)
-        u = svd.u.selecting(columns: Array(0..<k))
-        singularValues = Array(svd.singularValues.prefix(k))
-        vt = svd.vt.selecting(rows: Array(0..<k))
+        let full = try computeSVD(a, algorithm: .auto, vectors: true, leading: k, threads: threads ?? Parallelism.maximumThreads)
+        u = full.u!
+        singularValues = Array(full.sigma.prefix(k))
+        vt = full.vt!
         iterated = false
     }
 

@@ -7,6 +7,12 @@ import Linalg
 /// orthogonalized and given one common singular value: τ_M = σ̄·polar(U*)·polar(V*)ᵀ with σ̄ the
 /// mean of all kept singular values. Sizes: k₀ = ⌊r·f⌋, s = round_half_even((r − k₀)/T),
 /// k = r − s·T (s = ⌊r/T⌋ if that made k negative). Rank rule for τ̄_t relative to σ₁(τ_t).
+///
+/// Cost: one full SVD of M, then per task the top s triplets of τ̄_t. When m ≤ n, M's U is a
+/// basis of all of ℝᵐ, so τ̄_t = U_⊥·(U_⊥ᵀ·τ_t) with U_⊥ the m − k columns after U_c: the
+/// SVD of the small (m − k) × n matrix U_⊥ᵀ·τ_t gives τ̄_t's (Ū = U_⊥·W, same σ and V) —
+/// an exact identity, and a fifth of the work at f = 0.8. Tall matrices take the leading-vector
+/// SVD of τ̄_t itself.
 enum IsoCTS {
     /// (k, s) for rank r, T tasks and common fraction f.
     static func sizes(rank r: Int, tasks: Int, fraction: Double) -> (common: Int, perTask: Int) {
@@ -29,21 +35,31 @@ enum IsoCTS {
         let uc = common.u.selecting(columns: Array(0..<k))
         var uTasks = Matrix<T>(rows: m, columns: tasks * s), vtStar = Matrix<T>(rows: r, columns: n)
         var sigmaStar = [T](repeating: 0, count: r)
+        // For m ≤ n: U_⊥, the columns of M's U after the live common ones.
+        let complement = m <= n ? common.basis.selecting(columns: Array(min(k, common.rank)..<m)) : nil
         if s > 0 {
             for (t, tau) in taskVectors.enumerated() {
-                // τ̄ = τ − U_c·(U_cᵀ·τ); only its top s triplets are needed, and σ₁ of τ for the rank rule.
-                var projected = tau
-                let coefficients = product(uc, tau, transposeA: true, threads: threads)
-                uc.withView { ucView in
-                    coefficients.withView { cView in
-                        projected.withMutableView { p in gemm(ucView, cView, into: p, alpha: -1, beta: 1, threads: threads) }
-                    }
-                }
+                // Only τ̄'s top s triplets are needed, and σ₁ of τ for the rank rule.
                 let reference = try TruncatedSVD(tau, rank: 1, threads: threads).singularValues.first ?? 0
-                let top = try TruncatedSVD(projected, rank: s, threads: threads)
+                let top: TruncatedSVD<T>, topU: Matrix<T>
+                if let complement {
+                    top = try TruncatedSVD(product(complement, tau, transposeA: true, threads: threads), rank: s, threads: threads)
+                    topU = product(complement, top.u, threads: threads)
+                } else {
+                    // τ̄ = τ − U_c·(U_cᵀ·τ)
+                    var projected = tau
+                    let coefficients = product(uc, tau, transposeA: true, threads: threads)
+                    uc.withView { ucView in
+                        coefficients.withView { cView in
+                            projected.withMutableView { p in gemm(ucView, cView, into: p, alpha: -1, beta: 1, threads: threads) }
+                        }
+                    }
+                    top = try TruncatedSVD(projected, rank: s, threads: threads)
+                    topU = top.u
+                }
                 let tolerance = RankAwareSVD<T>.tolerance(rows: m, columns: n, reference: reference)
                 let live = top.singularValues.prefix { $0 > tolerance }.count
-                uTasks.place(top.u.selecting(columns: Array(0..<live)), row: 0, column: t * s)
+                uTasks.place(topU.selecting(columns: Array(0..<live)), row: 0, column: t * s)
                 vtStar.place(top.vt.selecting(rows: Array(0..<live)), row: t * s, column: 0)
                 for i in 0..<live { sigmaStar[t * s + i] = top.singularValues[i] }
             }

@@ -5,9 +5,11 @@ import Linalg
 ///
 ///   linalg-bench gemm [--json] [--threads 1,2] [--shapes MxNxK,...] [--reps N]
 ///   linalg-bench svd  [--json] [--threads 1,2] [--shapes MxN,...] [--reps N] [--algorithm auto|bidiagonal|jacobi]
+///   linalg-bench factorizations [--json] [--threads 1,2] [--shapes MxN,...] [--reps N]
 let usage = """
     usage: linalg-bench gemm [--json] [--threads 1,2] [--shapes MxNxK,...] [--reps N]
            linalg-bench svd  [--json] [--threads 1,2] [--shapes MxN,...] [--reps N] [--algorithm NAME]
+           linalg-bench factorizations [--json] [--threads 1,2] [--shapes MxN,...] [--reps N]
     """
 
 // The allocator setting the isomerge executable uses (freed blocks are reused, not unmapped).
@@ -25,6 +27,8 @@ case "gemm":
     runGEMMBenchmark(options)
 case "svd":
     runSVDBenchmark(options, algorithms: options.algorithm.map { [$0] } ?? SVDAlgorithm.allCases)
+case "factorizations":
+    runFactorizationBenchmark(options)
 default:
     FileHandle.standardError.write(Data("unknown benchmark '\(command)'\n\(usage)\n".utf8))
     exit(2)

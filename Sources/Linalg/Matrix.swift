@@ -27,6 +27,8 @@ public struct Matrix<Scalar: LinalgScalar>: Sendable, Equatable {
     }
 
     /// A matrix whose element (i, j) is `entry(i, j)`.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public init(rows: Int, columns: Int, entry: (Int, Int) -> Scalar) {
         var elements = [Scalar]()
         elements.reserveCapacity(rows * columns)
@@ -35,6 +37,8 @@ public struct Matrix<Scalar: LinalgScalar>: Sendable, Equatable {
     }
 
     /// The n×n identity.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public static func identity(_ n: Int) -> Matrix {
         Matrix(rows: n, columns: n) { i, j in i == j ? 1 : 0 }
     }

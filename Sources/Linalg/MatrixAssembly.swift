@@ -2,6 +2,8 @@
 /// would pay a bounds and uniqueness check per element).
 extension Matrix {
     /// The matrix made of `columns` (in that order) restricted to `rows`.
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func selecting(rows: Range<Int>? = nil, columns: [Int]) -> Matrix {
         let rows = rows ?? 0..<self.rows
         var result = Matrix(rows: rows.count, columns: columns.count)
@@ -22,6 +24,8 @@ extension Matrix {
     }
 
     /// The matrix made of `rows` (in that order).
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public func selecting(rows: [Int]) -> Matrix {
         var result = Matrix(rows: rows.count, columns: columns)
         let width = columns
@@ -36,6 +40,8 @@ extension Matrix {
     }
 
     /// Copies `block` into this matrix with its top-left corner at (`row`, `column`).
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public mutating func place(_ block: Matrix, row: Int, column: Int) {
         precondition(row + block.rows <= rows && column + block.columns <= columns, "block does not fit")
         let (width, blockWidth) = (columns, block.columns)

@@ -6,7 +6,7 @@ import XCTest
 /// σ sorted and non-negative, over the LAPACK matrix types, for both algorithms and precisions.
 final class SVDTests: XCTestCase {
     enum Kind: CaseIterable {
-        case zero, identity, uniform, arithmetic, geometric, clustered, graded, rankDeficient, tiny, huge
+        case zero, identity, uniform, arithmetic, geometric, clustered, graded, rankDeficient, repeatedColumns, tiny, huge
     }
 
     /// A random m×n orthonormal-columns matrix (m ≥ n) from the QR of a uniform matrix.
@@ -41,6 +41,11 @@ final class SVDTests: XCTestCase {
         case .rankDeficient:
             let k = r / 2
             base = withSpectrum(m, n, (0..<r).map { $0 < k ? 1 / Double($0 + 1) : 0 }, &generator)
+        case .repeatedColumns:
+            // Five distinct columns, each repeated exactly: every repeat is cancelled down to
+            // roundoff of roundoff, which reaches the subnormal range within a few repeats.
+            let distinct = Matrix<Double>.random(rows: m, columns: 5, using: &generator)
+            base = Matrix(rows: m, columns: n) { i, j in distinct[i, j % 5] }
         }
         let scale: Double
         switch kind {
@@ -123,12 +128,13 @@ final class SVDTests: XCTestCase {
     func testLargerShapes() throws {
         var generator = SeededGenerator(seed: 32)
         for (m, n) in [(300, 120), (120, 300), (200, 200)] {
-            for kind in [Kind.uniform, .geometric, .rankDeficient] {
+            for kind in [Kind.uniform, .geometric, .rankDeficient, .repeatedColumns] {
                 for algorithm in [SVDAlgorithm.bidiagonal, .jacobi] {
                     try check(matrix(kind, m, n, Float.self, &generator), algorithm, "Float \(kind) \(m)×\(n) \(algorithm)", threads: 2)
                 }
             }
             try check(matrix(.uniform, m, n, Double.self, &generator), .bidiagonal, "Double uniform \(m)×\(n)", threads: 2)
+            try check(matrix(.repeatedColumns, m, n, Double.self, &generator), .bidiagonal, "Double repeated \(m)×\(n)", threads: 2)
         }
         try check(matrix(.uniform, 768, 768, Float.self, &generator), .auto, "Float uniform 768²", threads: 2)
     }

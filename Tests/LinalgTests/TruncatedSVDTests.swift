@@ -1,8 +1,7 @@
 @testable import Linalg
 import XCTest
 
-/// The top-k triplets from subspace iteration agree with the full SVD's; those from the full
-/// reduction with leading vectors only are exactly the full SVD's.
+/// The leading triplets are exactly the full SVD's; σ₁ by power iteration agrees with it.
 final class TruncatedSVDTests: XCTestCase {
     /// U·diag(σ)·Vᵀ with σᵢ = (i + 1)^(−decay) for random orthonormal U, V.
     func matrix(_ m: Int, _ n: Int, decay: Double, seed: UInt64) -> Matrix<Float> {
@@ -12,24 +11,6 @@ final class TruncatedSVDTests: XCTestCase {
         let v = QRFactorization(Matrix<Double>.random(rows: n, columns: r, using: &generator)).q
         let sigma = (0..<r).map { pow(Double($0 + 1), -decay) }
         return Matrix(rows: m, columns: n) { i, j in Float((0..<r).reduce(0.0) { $0 + u[i, $1] * sigma[$1] * v[j, $1] }) }
-    }
-
-    func testAgreesWithFullSVD() throws {
-        for (m, n, k, decay) in [(600, 400, 8, 1.0), (400, 600, 3, 0.7), (1024, 256, 5, 2.0)] {
-            let a = matrix(m, n, decay: decay, seed: UInt64(m + n))
-            let top = try TruncatedSVD(a, rank: k)
-            XCTAssertTrue(top.iterated, "\(m)×\(n) k=\(k) should converge by iteration")
-            let full = try SVD(a)
-            for i in 0..<k {
-                XCTAssertEqual(Double(top.singularValues[i]), Double(full.singularValues[i]), accuracy: 1e-5 * Double(full.singularValues[0]))
-                // Same direction up to sign: |uᵢ·ûᵢ| ≈ 1 (the spectrum has distinct values).
-                var dotU = 0.0, dotV = 0.0
-                for p in 0..<m { dotU += Double(top.u[p, i]) * Double(full.u[p, i]) }
-                for p in 0..<n { dotV += Double(top.vt[i, p]) * Double(full.vt[i, p]) }
-                XCTAssertEqual(abs(dotU), 1, accuracy: 1e-3, "\(m)×\(n) u[\(i)]")
-                XCTAssertEqual(dotU.sign, dotV.sign, "\(m)×\(n) triplet \(i) signs consistent")
-            }
-        }
     }
 
     /// Vectors formed for the k leading values only (top merge and back-transformations restricted
@@ -46,13 +27,12 @@ final class TruncatedSVDTests: XCTestCase {
             ("wide", matrix(120, 500, decay: 1.2, seed: 7), [15, 60]),
             ("rank-deficient", deficient, [20, 120]),
             ("leaf-sized", matrix(40, 20, decay: 1, seed: 8), [9, 20]),
+            ("Jacobi-sized", matrix(30, 12, decay: 1, seed: 9), [5]),
         ]
         for (label, a, ranks) in cases {
-            let full = try SVD(a, algorithm: .bidiagonal)
+            let full = try SVD(a)
             for k in ranks {
                 let top = try TruncatedSVD(a, rank: k)
-                XCTAssertFalse(top.iterated && k > TruncatedSVD<Float>.iterationRankLimit)
-                if top.iterated { continue }
                 XCTAssertEqual(top.singularValues, Array(full.singularValues.prefix(k)), "\(label) k=\(k) σ")
                 XCTAssertEqual(top.u.elements, full.u.selecting(columns: Array(0..<k)).elements, "\(label) k=\(k) U")
                 XCTAssertEqual(top.vt.elements, full.vt.selecting(rows: Array(0..<k)).elements, "\(label) k=\(k) Vᵀ")
@@ -66,18 +46,42 @@ final class TruncatedSVDTests: XCTestCase {
         let zero = try TruncatedSVD(Matrix<Float>(rows: 150, columns: 130), rank: 12)
         XCTAssertEqual(zero.singularValues, [Float](repeating: 0, count: 12))
         XCTAssertEqual(zero.u.columns, 12)
+        XCTAssertThrowsError(try TruncatedSVD(Matrix(rows: 200, columns: 200, elements: uniform.elements.prefix(40_000).map {
+            $0 == uniform[3, 4] ? .nan : $0 }), rank: 3))
     }
 
-    /// Small or non-decaying problems fall back to the full SVD, with the same result shape.
-    func testFallsBackWhenIterationDoesNotPay() throws {
-        let small = matrix(60, 40, decay: 1, seed: 1)
-        let top = try TruncatedSVD(small, rank: 5)
-        XCTAssertFalse(top.iterated)
-        XCTAssertEqual(top.u.columns, 5)
-        XCTAssertEqual(top.vt.rows, 5)
-        XCTAssertEqual(top.singularValues, Array(try SVD(small).singularValues.prefix(5)))
-        var generator = SeededGenerator(seed: 2)
-        let a = Matrix<Float>.random(rows: 200, columns: 200, using: &generator)
-        XCTAssertThrowsError(try TruncatedSVD(Matrix(rows: 200, columns: 200, elements: a.elements.map { $0 == a[3, 4] ? .nan : $0 }), rank: 3))
+    /// σ₁ from power iteration matches the full SVD's to 4·ε·√max(m, n)·σ₁, for separated, nearly
+    /// equal (σ₂ = σ₁(1 − 10⁻⁴)), rank-one, vector-shaped, zero and extreme-scale matrices.
+    func testLargestSingularValue() throws {
+        var generator = SeededGenerator(seed: 12)
+        var closePair = Matrix<Float>(rows: 500, columns: 400)
+        let q1 = QRFactorization(Matrix<Double>.random(rows: 500, columns: 3, using: &generator)).q
+        let q2 = QRFactorization(Matrix<Double>.random(rows: 400, columns: 3, using: &generator)).q
+        for (s, sigma) in [1.0, 1.0 - 1e-4, 0.3].enumerated() {
+            for i in 0..<500 { for j in 0..<400 { closePair[i, j] += Float(sigma * q1[i, s] * q2[j, s]) } }
+        }
+        let cases: [(String, Matrix<Float>)] = [
+            ("uniform", Matrix<Float>.random(rows: 700, columns: 300, using: &generator)),
+            ("decaying", matrix(300, 500, decay: 0.8, seed: 10)),
+            ("close pair", closePair),
+            ("rank one", Matrix(rows: 200, columns: 100) { i, j in Float(i + 1) * Float(j % 7 + 1) }),
+            ("row", Matrix<Float>.random(rows: 1, columns: 50, using: &generator)),
+            ("column", Matrix<Float>.random(rows: 50, columns: 1, using: &generator)),
+            ("tiny", Matrix(rows: 60, columns: 40) { i, j in Float(sin(Double(i * 40 + j))) * 1e-30 }),
+            ("huge", Matrix(rows: 60, columns: 40) { i, j in Float(sin(Double(i * 40 + j))) * 1e30 }),
+        ]
+        for (label, a) in cases {
+            let expected = try SVD(a).singularValues[0]
+            let value = try largestSingularValue(of: a)
+            let bound = 4 * Float(Double(max(a.rows, a.columns)).squareRoot()) * Float.ulpOfOne * expected
+            XCTAssertEqual(value, expected, accuracy: bound, label)
+        }
+        XCTAssertEqual(try largestSingularValue(of: Matrix<Float>(rows: 30, columns: 20)), 0)
+        let double = Matrix<Double>.random(rows: 300, columns: 200, using: &generator)
+        XCTAssertEqual(try largestSingularValue(of: double), try SVD(double).singularValues[0],
+                       accuracy: 1e-13 * (try SVD(double).singularValues[0]))
+        var broken = closePair
+        broken[7, 9] = .infinity
+        XCTAssertThrowsError(try largestSingularValue(of: broken))
     }
 }

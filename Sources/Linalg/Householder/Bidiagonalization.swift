@@ -17,6 +17,8 @@ public struct Bidiagonalization<T: LinalgScalar> {
     public private(set) var tauQ: [T]
     public private(set) var tauP: [T]
 
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public init(_ a: Matrix<T>, blockSize: Int = 32) {
         precondition(a.rows >= a.columns, "bidiagonalization needs rows ≥ columns")
         let (m, n) = (a.rows, a.columns)
@@ -61,6 +63,8 @@ public struct Bidiagonalization<T: LinalgScalar> {
     }
 
     /// C ← Q·C for C with m rows (Q = H₀⋯H_{n−1}, the left reflectors).
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func multiplyQ(_ c: inout Matrix<T>) {
         factors.withView { stored in
             c.withMutableView { c in applyReflectors(stored, tau: tauQ, to: c, transpose: false) }
@@ -68,6 +72,8 @@ public struct Bidiagonalization<T: LinalgScalar> {
     }
 
     /// C ← P·C for C with n rows (P = G₀⋯G_{n−2}, the right reflectors, acting on rows 1…).
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func multiplyP(_ c: inout Matrix<T>) {
         let n = factors.columns
         if n < 2 { return }
@@ -97,24 +103,24 @@ func reducePanel<T: LinalgScalar>(_ a: MutableMatrixView<T>, steps nb: Int, xt: 
         let vp = vBuffer.baseAddress!, wp = workBuffer.baseAddress!
         let view = a.view
         for i in 0..<nb {
-            // Column i: A(i:, i) −= A(i:, :i)·Y(i, :i)ᵀ + X(i:, :i)·A(:i, i).
+            // Column i, gathered into v (a row-major column is strided by the matrix width; one
+            // pass in and one out instead of one per operation):
+            // A(i:, i) −= A(i:, :i)·Y(i, :i)ᵀ + X(i:, :i)·A(:i, i).
+            for r in 0..<(mm - i) { vp[r] = a[i + r, i] }
             if i > 0 {
                 for r in 0..<i { wp[r] = yt[r, i] }
-                gemvStrided(view.submatrix(row: i, column: 0, rows: mm - i, columns: i), wp,
-                            into: a.base + (i * lda + i), stride: lda)
+                gemv(view.submatrix(row: i, column: 0, rows: mm - i, columns: i), wp, into: vp, alpha: -1, beta: 1)
                 for r in 0..<i { wp[r] = a[r, i] }
-                gemvStrided(xt.view.submatrix(row: 0, column: i, rows: i, columns: mm - i).transposed, wp,
-                            into: a.base + (i * lda + i), stride: lda)
+                gemv(xt.view.submatrix(row: 0, column: i, rows: i, columns: mm - i).transposed, wp, into: vp, alpha: -1, beta: 1)
             }
-            // Left reflector annihilating A(i+1:, i).
-            var alpha = a[i, i]
-            let tq = makeReflector(alpha: &alpha, x: a.base + ((i + 1) * lda + i), count: mm - i - 1, stride: lda)
+            // Left reflector annihilating A(i+1:, i); v = (1, A(i+1:, i)) stays in vp.
+            var alpha = vp[0]
+            let tq = makeReflector(alpha: &alpha, x: vp + 1, count: mm - i - 1, stride: 1)
             d[start + i] = alpha
             tauQ[start + i] = tq
+            vp[0] = 1
+            for r in 0..<(mm - i) { a[i + r, i] = vp[r] }
             guard i < nn - 1 else { continue }
-            a[i, i] = 1
-            // v = A(i:, i) contiguous.
-            for r in 0..<(mm - i) { vp[r] = a[i + r, i] }
             // Y(i+1:, i) = τq·(A(i:, i+1:)ᵀ v − Y(i+1:, :i)·(A(i:, :i)ᵀ v) − A(:i, i+1:)ᵀ·(X(i:, :i)ᵀ v))
             let yRow = yt.base + (i * yt.leadingDimension + i + 1)
             gemv(view.submatrix(row: i, column: i + 1, rows: mm - i, columns: nn - i - 1).transposed, vp, into: yRow)
@@ -159,11 +165,3 @@ func reducePanel<T: LinalgScalar>(_ a: MutableMatrixView<T>, steps nb: Int, xt: 
     }
 }
 
-/// y[k·stride] −= (A·x)[k] for a strided output (a column of a row-major matrix).
-func gemvStrided<T: LinalgScalar>(_ a: MatrixView<T>, _ x: UnsafePointer<T>, into y: UnsafeMutablePointer<T>, stride: Int) {
-    for r in 0..<a.rows {
-        var sum: T = 0
-        for c in 0..<a.columns { sum += a[r, c] * x[c] }
-        y[r * stride] -= sum
-    }
-}

@@ -7,6 +7,8 @@ public struct QRFactorization<T: LinalgScalar> {
     /// The reflectors' scalars τ.
     public private(set) var tau: [T]
 
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public init(_ a: Matrix<T>, blockSize: Int = 32) {
         precondition(a.rows >= a.columns, "QR needs rows ≥ columns")
         factors = a
@@ -42,6 +44,8 @@ public struct QRFactorization<T: LinalgScalar> {
     }
 
     /// C ← Q·C (or Qᵀ·C) for C with m rows.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func multiplyQ(_ c: inout Matrix<T>, transpose: Bool) {
         factors.withView { stored in
             c.withMutableView { c in applyReflectors(stored, tau: tau, to: c, transpose: transpose) }

@@ -9,9 +9,17 @@ func norm2<T: LinalgScalar>(_ x: UnsafePointer<T>, count: Int, stride: Int) -> T
     if scale == 0 || !scale.isFinite { return scale }
     var sum: T = 0
     let inverse = 1 / scale
-    for i in 0..<count {
-        let t = x[i &* stride] * inverse
-        sum += t * t
+    if inverse.isFinite {
+        for i in 0..<count {
+            let t = x[i &* stride] * inverse
+            sum += t * t
+        }
+    } else {
+        // A subnormal scale: its reciprocal overflows (and 0·∞ would be NaN), so divide.
+        for i in 0..<count {
+            let t = x[i &* stride] / scale
+            sum += t * t
+        }
     }
     return scale * sum.squareRoot()
 }
@@ -19,15 +27,33 @@ func norm2<T: LinalgScalar>(_ x: UnsafePointer<T>, count: Int, stride: Int) -> T
 /// Makes the reflector that maps (α, x) to (β, 0, …, 0), as LAPACK's larfg: β = −sign(α)·‖(α, x)‖,
 /// v = (1, x/(α − β)), τ = (β − α)/β. On return `alpha` holds β and `x` holds v[1…]; the
 /// result is τ (0 when x is already zero, making H = I). Cost: ~4n flops.
+///
+/// When |β| is so small that 1/(α − β) would overflow (x and α near underflow, as left by
+/// repeated exact cancellation, e.g. after equal columns), (α, x) is first scaled up by a power
+/// of two until it is not, exactly as larfg does; β is scaled back at the end.
 @discardableResult
 func makeReflector<T: LinalgScalar>(alpha: inout T, x: UnsafeMutablePointer<T>, count: Int, stride: Int) -> T {
-    let xNorm = norm2(UnsafePointer(x), count: count, stride: stride)
+    var xNorm = norm2(UnsafePointer(x), count: count, stride: stride)
     if xNorm == 0 { return 0 }
-    let magnitude = hypot(alpha, xNorm)
-    let beta = alpha >= 0 ? -magnitude : magnitude
+    var beta = -T(signOf: alpha, magnitudeOf: hypot(alpha, xNorm))
+    // safeMinimum = (least normal)/ε is a power of two, so scaling by it or its reciprocal is exact.
+    let safeMinimum = T.leastNormalMagnitude / T.ulpOfOne
+    var rescalings = 0
+    while abs(beta) < safeMinimum && rescalings < 20 {
+        let up = 1 / safeMinimum
+        for i in 0..<count { x[i &* stride] *= up }
+        alpha *= up
+        beta *= up
+        rescalings += 1
+    }
+    if rescalings > 0 {
+        xNorm = norm2(UnsafePointer(x), count: count, stride: stride)
+        beta = -T(signOf: alpha, magnitudeOf: hypot(alpha, xNorm))
+    }
     let tau = (beta - alpha) / beta
     let scale = 1 / (alpha - beta)
     for i in 0..<count { x[i &* stride] *= scale }
+    for _ in 0..<rescalings { beta *= safeMinimum }
     alpha = beta
     return tau
 }

@@ -55,6 +55,8 @@ public struct PolarDecomposition<T: LinalgScalar>: Sendable {
     }
 
     /// The factor from an SVD already computed.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public init(svd: SVD<T>, threshold: T = 0, threads: Int? = nil) {
         let sigma = svd.singularValues
         let kept = sigma.prefix { $0 > threshold }.count

@@ -40,7 +40,7 @@ enum IsoCTS {
         if s > 0 {
             for (t, tau) in taskVectors.enumerated() {
                 // Only τ̄'s top s triplets are needed, and σ₁ of τ for the rank rule.
-                let reference = try TruncatedSVD(tau, rank: 1, threads: threads).singularValues.first ?? 0
+                let reference = try largestSingularValue(of: tau, threads: threads)
                 let top: TruncatedSVD<T>, topU: Matrix<T>
                 if let complement {
                     top = try TruncatedSVD(product(complement, tau, transposeA: true, threads: threads), rank: s, threads: threads)

@@ -3,8 +3,8 @@ import Linalg
 /// TSV-M, task singular vectors merge (ALGORITHMS.md): each task keeps its top s = ⌊r/T⌋ singular
 /// triplets; they are concatenated (zero-padded to r columns) into U_cat, σ_cat, V_cat and
 /// orthogonalized: τ_M = polar(U_cat)·diag(σ_cat)·polar(V_cat)ᵀ. Rank rule: each task's SVD relative
-/// to its own σ₁, each polar factor relative to its own σ₁. Cost: T truncated SVDs (`TruncatedSVD`:
-/// subspace iteration when s is a small part of r, the full SVD otherwise), two polar SVDs, GEMMs.
+/// to its own σ₁, each polar factor relative to its own σ₁. Cost: T SVDs with the vectors of the
+/// top s values only (`TruncatedSVD`), two polar SVDs, GEMMs.
 enum TSVM {
     static func merge<T: LinalgScalar>(_ taskVectors: [Matrix<T>], threads: Int?) throws(LinalgError) -> Matrix<T> {
         let (m, n) = (taskVectors[0].rows, taskVectors[0].columns)

@@ -41,12 +41,21 @@ MemoryTuning.reuseFreedMemory()
 
 if child {
     // One method, timed end to end; prints "seconds peak_bytes".
-    var options = MergeOptions(method: MergeMethod(name: methods[0])!)
+    guard let method = MergeMethod(name: methods[0]) else {
+        FileHandle.standardError.write(Data("unknown method \(methods[0])\n".utf8))
+        exit(2)
+    }
+    var options = MergeOptions(method: method)
     options.threads = threads
     let start = Date()
-    let engine = try MergeEngine(base: try Checkpoint(path: base), models: try models.map { try Checkpoint(path: $0) }, options: options)
     let destination = output + "/merge-bench-\(methods[0]).safetensors"
-    _ = try engine.merge(to: destination, overwrite: true)
+    do {
+        let engine = try MergeEngine(base: try Checkpoint(path: base), models: try models.map { try Checkpoint(path: $0) }, options: options)
+        _ = try engine.merge(to: destination, overwrite: true)
+    } catch {
+        FileHandle.standardError.write(Data("merge-bench: \(error)\n".utf8))
+        exit(1)
+    }
     let seconds = Date().timeIntervalSince(start)
     try? FileManager.default.removeItem(atPath: destination)
     var usage = rusage()

@@ -10,12 +10,7 @@
 @_specialize(exported: true, where T == Float)
 @_specialize(exported: true, where T == Double)
 public func largestSingularValue<T: LinalgScalar>(of a: Matrix<T>, threads: Int? = nil) throws(LinalgError) -> T {
-    let (m, n) = (a.rows, a.columns)
-    var largest: T = 0
-    for (index, value) in a.elements.enumerated() {
-        guard value.isFinite else { throw LinalgError.nonFiniteInput(row: index / n, column: index % n) }
-        largest = max(largest, abs(value))
-    }
+    let largest = try largestMagnitude(a)
     if largest == 0 { return 0 }
     let maximumSteps = 64
     let safe = largest.exponent > -60 && largest.exponent < 60

@@ -46,11 +46,7 @@ func computeSVD<T: LinalgScalar>(_ a: Matrix<T>, algorithm: SVDAlgorithm, vector
                                  threads: Int) throws(LinalgError)
     -> (u: Matrix<T>?, sigma: [T], vt: Matrix<T>?) {
     let (m, n) = (a.rows, a.columns)
-    var largest: T = 0
-    for (index, value) in a.elements.enumerated() {
-        guard value.isFinite else { throw LinalgError.nonFiniteInput(row: index / n, column: index % n) }
-        largest = max(largest, abs(value))
-    }
+    let largest = try largestMagnitude(a)
     if m < n {
         let transposed = try computeSVD(a.transposed, algorithm: algorithm, vectors: vectors, leading: leading, threads: threads)
         return (transposed.vt?.transposed, transposed.sigma, transposed.u?.transposed)
@@ -66,7 +62,9 @@ func computeSVD<T: LinalgScalar>(_ a: Matrix<T>, algorithm: SVDAlgorithm, vector
     let exponent = largest.exponent
     let (first, second) = (T(sign: .plus, exponent: -exponent / 2, significand: 1),
                            T(sign: .plus, exponent: -exponent + exponent / 2, significand: 1))
-    let scaled = Matrix(rows: m, columns: n, elements: a.elements.map { $0 * first * second })
+    let factor = first * second
+    let scaled = factor.isNormal ? Matrix(rows: m, columns: n, elements: a.elements.map { $0 * factor })
+                                 : Matrix(rows: m, columns: n, elements: a.elements.map { $0 * first * second })
     let useJacobi = algorithm == .jacobi || (algorithm == .auto && r <= 16)
     var result = useJacobi ? try jacobiSVD(scaled, vectors: vectors, threads: threads)
                            : try bidiagonalSVD(scaled, vectors: vectors, leading: k, threads: threads)
@@ -76,6 +74,22 @@ func computeSVD<T: LinalgScalar>(_ a: Matrix<T>, algorithm: SVDAlgorithm, vector
         result.vt = result.vt?.selecting(rows: Array(0..<k))
     }
     return result
+}
+
+/// max |aᵢⱼ|, or an error naming the first NaN or ±∞.
+func largestMagnitude<T: LinalgScalar>(_ a: Matrix<T>) throws(LinalgError) -> T {
+    var largest: T = 0
+    var finite = true
+    a.elements.withUnsafeBufferPointer { values in
+        for value in values {
+            largest = max(largest, abs(value))
+            finite = finite && value.isFinite
+        }
+    }
+    if !finite, let index = a.elements.firstIndex(where: { !$0.isFinite }) {
+        throw LinalgError.nonFiniteInput(row: index / a.columns, column: index % a.columns)
+    }
+    return largest
 }
 
 /// m ≥ n: [QR] → bidiagonalization → divide and conquer → back-transformation, the last two

@@ -9,16 +9,13 @@ func runFactorizationBenchmark(_ options: BenchOptions) {
         print("op                 shape       threads  milliseconds")
     }
     for shape in options.shapes ?? defaultSVDShapes {
-        let dims = shape.split(separator: "x").compactMap { Int($0) }
-        guard dims.count == 2 else { continue }
-        var generator = SplitMix64(seed: 7)
-        let a = Matrix<Float>(rows: dims[0], columns: dims[1]) { _, _ in Float.random(in: -1...1, using: &generator) }
-        let leading = min(dims[0], dims[1]) / 8
+        guard let a = uniformMatrix(shape) else { continue }
+        let leading = min(a.rows, a.columns) / 8
         for threads in options.threads {
             var cases: [(String, () -> Void)] = [
                 ("svd_leading", { _ = try! TruncatedSVD(a, rank: leading, threads: threads) }),
             ]
-            if dims[0] >= dims[1] {
+            if a.rows >= a.columns {
                 cases.append(("qr", { _ = QRFactorization(a) }))
                 cases.append(("bidiagonalization", { _ = Bidiagonalization(a) }))
             }

@@ -11,10 +11,7 @@ func runSVDBenchmark(_ options: BenchOptions, algorithms: [SVDAlgorithm]) {
         print("op          algorithm   shape       threads  milliseconds")
     }
     for shape in options.shapes ?? defaultSVDShapes {
-        let dims = shape.split(separator: "x").compactMap { Int($0) }
-        guard dims.count == 2 else { continue }
-        var generator = SplitMix64(seed: 7)
-        let a = Matrix<Float>(rows: dims[0], columns: dims[1]) { _, _ in Float.random(in: -1...1, using: &generator) }
+        guard let a = uniformMatrix(shape) else { continue }
         for algorithm in algorithms {
             for threads in options.threads {
                 let cases: [(String, () -> Void)] = [
@@ -32,4 +29,12 @@ func runSVDBenchmark(_ options: BenchOptions, algorithms: [SVDAlgorithm]) {
             }
         }
     }
+}
+
+/// A seeded uniform [−1, 1] Float matrix of shape "MxN", or nil for a malformed shape.
+func uniformMatrix(_ shape: String) -> Matrix<Float>? {
+    let dims = shape.split(separator: "x").compactMap { Int($0) }
+    guard dims.count == 2 else { return nil }
+    var generator = SplitMix64(seed: 7)
+    return Matrix<Float>(rows: dims[0], columns: dims[1]) { _, _ in Float.random(in: -1...1, using: &generator) }
 }

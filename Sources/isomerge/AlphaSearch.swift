@@ -81,25 +81,10 @@ struct AlphaSearch {
     /// Runs the evaluator on one candidate; its last stdout line must be a number.
     func evaluate(_ checkpoint: String, alpha: Double) throws -> Double {
         let command = evaluator.replacingOccurrences(of: "{checkpoint}", with: shellQuoted(checkpoint))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        let outURL = URL(fileURLWithPath: checkpoint + ".stdout"), errURL = URL(fileURLWithPath: checkpoint + ".stderr")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        defer {
-            try? FileManager.default.removeItem(at: outURL)
-            try? FileManager.default.removeItem(at: errURL)
-        }
-        process.standardOutput = try FileHandle(forWritingTo: outURL)
-        process.standardError = try FileHandle(forWritingTo: errURL)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        let stdout = String(decoding: (try? Data(contentsOf: outURL)) ?? Data(), as: UTF8.self)
-        let stderr = String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw RuntimeError("the evaluator failed for α = \(alpha) (exit status \(process.terminationStatus)); search stopped.\n"
+        let run = try runChildProcess(URL(fileURLWithPath: "/bin/sh"), arguments: ["-c", command], scratch: checkpoint)
+        let (stdout, stderr) = (run.stdout, run.stderr)
+        guard run.status == 0 else {
+            throw RuntimeError("the evaluator failed for α = \(alpha) (exit status \(run.status)); search stopped.\n"
                                + "command: \(command)\nits stderr:\n\(stderr)")
         }
         let lastLine = stdout.split(whereSeparator: \.isNewline).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""

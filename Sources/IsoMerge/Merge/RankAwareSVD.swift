@@ -5,16 +5,26 @@ import Linalg
 /// ε₃₂ = 2⁻²³ whatever the working precision and σ_ref the largest singular value of the matrix
 /// the step started from. On full-rank input nothing changes.
 struct RankAwareSVD<T: LinalgScalar> {
-    /// m × r, columns of dropped directions zeroed.
-    var u: Matrix<T>
+    /// The SVD's U before the rank rule (m × r, orthonormal columns): for m ≤ n a basis of ℝᵐ.
+    var basis: Matrix<T>
     /// r values, descending; dropped ones are 0.
     var sigma: [T]
     /// r × n, rows of dropped directions zeroed.
     var vt: Matrix<T>
     /// How many leading directions are kept.
     var rank: Int
-    /// The SVD's U before the rank rule (m × r, orthonormal columns): for m ≤ n a basis of ℝᵐ.
-    var basis: Matrix<T>
+
+    /// m × r: `basis` with the columns of dropped directions zeroed.
+    var u: Matrix<T> {
+        var u = basis
+        let r = sigma.count
+        if rank < r {
+            u.withMutableView { u in
+                for i in 0..<u.rows { for j in rank..<r { u[i, j] = 0 } }
+            }
+        }
+        return u
+    }
 
     /// σ ≤ tolerance(…) counts as zero.
     static func tolerance(rows m: Int, columns n: Int, reference: T) -> T {
@@ -26,21 +36,17 @@ struct RankAwareSVD<T: LinalgScalar> {
         let svd = try SVD(a, threads: threads)
         let tolerance = Self.tolerance(rows: a.rows, columns: a.columns, reference: reference ?? svd.singularValues.first ?? 0)
         let rank = svd.singularValues.prefix { $0 > tolerance }.count
-        var u = svd.u, vt = svd.vt
+        var vt = svd.vt
         let r = svd.singularValues.count
         if rank < r {
-            u.withMutableView { u in
-                for i in 0..<u.rows { for j in rank..<r { u[i, j] = 0 } }
-            }
             vt.withMutableView { vt in
                 for i in rank..<r { for j in 0..<vt.columns { vt[i, j] = 0 } }
             }
         }
-        self.u = u
+        self.basis = svd.u
         self.vt = vt
         self.sigma = svd.singularValues.enumerated().map { $0.offset < rank ? $0.element : 0 }
         self.rank = rank
-        self.basis = svd.u
     }
 }
 

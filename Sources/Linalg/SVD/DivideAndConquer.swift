@@ -32,11 +32,22 @@ struct BidiagonalFactors {
     /// The same factors with vectors only for the `count` largest values (nil: all of them).
     func keepingVectors(ofLargest count: Int?) -> BidiagonalFactors {
         guard let count, count < sigma.count, let u else { return self }
-        let chosen = Array(BidiagonalDivideAndConquer.descendingOrder(sigma).prefix(count)).sorted()
-        var vectorColumn = [Int?](repeating: nil, count: sigma.count)
-        for (column, position) in chosen.enumerated() { vectorColumn[position] = column }
+        let chosen = Self.largest(count, of: sigma)
         return BidiagonalFactors(sigma: sigma, u: u.selecting(columns: chosen), w: w.selecting(columns: chosen),
-                                 vectorColumn: vectorColumn)
+                                 vectorColumn: Self.columns(of: chosen, among: sigma.count))
+    }
+
+    /// Positions of the `count` largest values (ties by position), ascending; all with nil.
+    static func largest(_ count: Int?, of values: [Double]) -> [Int] {
+        guard let count else { return Array(values.indices) }
+        return Array(BidiagonalDivideAndConquer.descendingOrder(values).prefix(count)).sorted()
+    }
+
+    /// `vectorColumn` for vectors formed for the ascending positions `chosen`, in that order.
+    static func columns(of chosen: [Int], among count: Int) -> [Int?] {
+        var vectorColumn = [Int?](repeating: nil, count: count)
+        for (column, position) in chosen.enumerated() { vectorColumn[position] = column }
+        return vectorColumn
     }
 }
 
@@ -240,7 +251,7 @@ enum BidiagonalDivideAndConquer {
         let solution = try SecularEquation.solve(d: kept.map { d[$0] }, z: kept.map { z[$0] }, threads: threads)
         let sigma = solution.sigma.map { $0 * scale } + deflated.map { d[$0] * scale }
         // Which values get vectors: all, or the `leading` largest (positions in `sigma`, ascending).
-        let chosen = leading.map { Array(descendingOrder(sigma).prefix($0)).sorted() } ?? Array(sigma.indices)
+        let chosen = BidiagonalFactors.largest(leading, of: sigma)
         let chosenKept = chosen.filter { $0 < kept.count }
         let chosenDeflated = chosen.filter { $0 >= kept.count }.map { deflated[$0 - kept.count] }
         // New vectors: [Ũ or W̃ (kept columns) · the small problem's vectors | deflated columns | null column].
@@ -257,9 +268,7 @@ enum BidiagonalDivideAndConquer {
             u.place(ut.selecting(columns: chosenDeflated), row: 0, column: chosenKept.count)
             newU = u
         }
-        var vectorColumn = [Int?](repeating: nil, count: n)
-        for (column, position) in chosen.enumerated() { vectorColumn[position] = column }
-        return BidiagonalFactors(sigma: sigma, u: newU, w: newW, vectorColumn: vectorColumn)
+        return BidiagonalFactors(sigma: sigma, u: newU, w: newW, vectorColumn: BidiagonalFactors.columns(of: chosen, among: n))
     }
 
     /// The positions in `columns` of the columns of `a` that have a nonzero entry in `rows`.

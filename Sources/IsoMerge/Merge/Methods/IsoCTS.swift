@@ -47,14 +47,8 @@ enum IsoCTS {
                     topU = product(complement, top.u, threads: threads)
                 } else {
                     // τ̄ = τ − U_c·(U_cᵀ·τ)
-                    var projected = tau
                     let coefficients = product(uc, tau, transposeA: true, threads: threads)
-                    uc.withView { ucView in
-                        coefficients.withView { cView in
-                            projected.withMutableView { p in gemm(ucView, cView, into: p, alpha: -1, beta: 1, threads: threads) }
-                        }
-                    }
-                    top = try TruncatedSVD(projected, rank: s, threads: threads)
+                    top = try TruncatedSVD(removing(uc, times: coefficients, from: tau, threads: threads), rank: s, threads: threads)
                     topU = top.u
                 }
                 let tolerance = RankAwareSVD<T>.tolerance(rows: m, columns: n, reference: reference)
@@ -89,12 +83,7 @@ enum IsoCTS {
             stacked.place(common, row: 0, column: taskColumns)
             return try rankAwarePolar(stacked, threads: threads)
         }
-        var orthogonal = tasks
-        common.withView { c in
-            cross.withView { x in
-                orthogonal.withMutableView { o in gemm(c, x, into: o, alpha: -1, beta: 1, threads: threads) }
-            }
-        }
+        let orthogonal = removing(common, times: cross, from: tasks, threads: threads)
         // σ(U*) = σ(task blocks) ∪ {1 for each live common column}: the rank rule's reference is the largest.
         let svd = try SVD(orthogonal, threads: threads)
         let reference = max(svd.singularValues.first ?? 0, commonRank > 0 ? 1 : 0)
@@ -102,6 +91,18 @@ enum IsoCTS {
         var result = Matrix<T>(rows: m, columns: taskColumns + k)
         result.place(PolarDecomposition(svd: svd, threshold: tolerance, threads: threads).factor, row: 0, column: 0)
         if tolerance < 1 { result.place(common, row: 0, column: taskColumns) }
+        return result
+    }
+
+    /// x − basis·coefficients (with coefficients = basisᵀ·x: x projected off the basis' columns).
+    static func removing<T: LinalgScalar>(_ basis: Matrix<T>, times coefficients: Matrix<T>, from x: Matrix<T>,
+                                          threads: Int?) -> Matrix<T> {
+        var result = x
+        basis.withView { b in
+            coefficients.withView { c in
+                result.withMutableView { r in gemm(b, c, into: r, alpha: -1, beta: 1, threads: threads) }
+            }
+        }
         return result
     }
 }

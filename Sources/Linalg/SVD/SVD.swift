@@ -62,9 +62,7 @@ func computeSVD<T: LinalgScalar>(_ a: Matrix<T>, algorithm: SVDAlgorithm, vector
     let exponent = largest.exponent
     let (first, second) = (T(sign: .plus, exponent: -exponent / 2, significand: 1),
                            T(sign: .plus, exponent: -exponent + exponent / 2, significand: 1))
-    let factor = first * second
-    let scaled = factor.isNormal ? Matrix(rows: m, columns: n, elements: a.elements.map { $0 * factor })
-                                 : Matrix(rows: m, columns: n, elements: a.elements.map { $0 * first * second })
+    let scaled = Matrix(rows: m, columns: n, elements: a.elements.map { $0 * first * second })
     let useJacobi = algorithm == .jacobi || (algorithm == .auto && r <= 16)
     var result = useJacobi ? try jacobiSVD(scaled, vectors: vectors, threads: threads)
                            : try bidiagonalSVD(scaled, vectors: vectors, leading: k, threads: threads)

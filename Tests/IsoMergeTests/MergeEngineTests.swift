@@ -206,16 +206,21 @@ final class MergeEngineTests: XCTestCase {
     }
 }
 
-/// Iso-CTS at sizes where its shortcuts engage (top-s triplets by subspace iteration, the
-/// block-diagonal polar of U*) against the formula evaluated with full SVDs.
+/// Iso-CTS at sizes where its shortcuts engage (σ₁ by power iteration, τ̄ through the complement
+/// basis, leading-vector SVDs, the block-diagonal polar of U*) against the formula evaluated with
+/// full SVDs. In Double the two must agree to rounding (the shortcuts are exact). In Float both
+/// carry the problem's own sensitivity — these spectra are flat at the cut, and the error of the
+/// full formula evaluated in Float ranges 2e-5…1e-4 over seeds — so the shortcuts must stay within
+/// a small factor of that error (measured ratios 1.0–2.0 under different roundings); the 1e-4
+/// Float contract itself is checked on the reference fixtures.
 final class IsoCTSShortcutTests: XCTestCase {
-    func fullIsoCTS(_ taus: [Matrix<Double>], fraction: Double) throws -> Matrix<Double> {
+    func fullIsoCTS<T: LinalgScalar>(_ taus: [Matrix<T>], fraction: Double) throws -> Matrix<T> {
         let (m, n) = (taus[0].rows, taus[0].columns), r = min(m, n), tasks = taus.count
         let (k, s) = IsoCTS.sizes(rank: r, tasks: tasks, fraction: fraction)
         let total = Matrix(rows: m, columns: n, elements: VectorRules.sum(taus.map(\.elements)))
         let common = try SVD(total)
-        var uStar = Matrix<Double>(rows: m, columns: r), vtStar = Matrix<Double>(rows: r, columns: n)
-        var sigma = [Double](repeating: 0, count: r)
+        var uStar = Matrix<T>(rows: m, columns: r), vtStar = Matrix<T>(rows: r, columns: n)
+        var sigma = [T](repeating: 0, count: r)
         let uc = common.u.selecting(columns: Array(0..<k))
         for (t, tau) in taus.enumerated() {
             let projection = product(uc, product(uc, tau, transposeA: true, threads: 1), threads: 1)
@@ -228,7 +233,7 @@ final class IsoCTSShortcutTests: XCTestCase {
         uStar.place(uc, row: 0, column: tasks * s)
         vtStar.place(common.vt.selecting(rows: Array(0..<k)), row: tasks * s, column: 0)
         for i in 0..<k { sigma[tasks * s + i] = common.singularValues[i] }
-        let mean = sigma.reduce(0, +) / Double(r)
+        let mean = sigma.reduce(0, +) / T(r)
         return product(try PolarDecomposition(uStar).factor, try PolarDecomposition(vtStar).factor, alpha: mean, threads: 1)
     }
 
@@ -252,15 +257,21 @@ final class IsoCTSShortcutTests: XCTestCase {
             }
             for fraction in [0.8, 0.5] {
                 let expected = try fullIsoCTS(taus, fraction: fraction)
-                let ours = try IsoCTS.merge(taus.map { tau -> Matrix<Float> in tau.converted() },
-                                            fraction: fraction, threads: nil)
-                var error = 0.0, norm = 0.0
-                for i in expected.elements.indices {
-                    error += pow(Double(ours.elements[i]) - expected.elements[i], 2)
-                    norm += expected.elements[i] * expected.elements[i]
+                func error<T: LinalgScalar>(_ ours: Matrix<T>) -> Double {
+                    var error = 0.0, norm = 0.0
+                    for i in expected.elements.indices {
+                        error += pow(Double(ours.elements[i]) - expected.elements[i], 2)
+                        norm += expected.elements[i] * expected.elements[i]
+                    }
+                    return (error / norm).squareRoot()
                 }
-                print("Iso-CTS shortcut check \(m)×\(n) T=\(tasks) f=\(fraction): relative error \((error / norm).squareRoot())")
-                XCTAssertLessThan((error / norm).squareRoot(), 1e-4, "\(m)×\(n) T=\(tasks) f=\(fraction)")
+                let floats = taus.map { tau -> Matrix<Float> in tau.converted() }
+                let exact = error(try IsoCTS.merge(taus, fraction: fraction, threads: nil))
+                let shortcut = error(try IsoCTS.merge(floats, fraction: fraction, threads: nil))
+                let direct = error(try fullIsoCTS(floats, fraction: fraction))
+                print("Iso-CTS shortcut check \(m)×\(n) T=\(tasks) f=\(fraction): Double \(exact), Float \(shortcut), Float full formula \(direct)")
+                XCTAssertLessThan(exact, 1e-10, "\(m)×\(n) T=\(tasks) f=\(fraction) Double")
+                XCTAssertLessThan(shortcut, 4 * direct, "\(m)×\(n) T=\(tasks) f=\(fraction) Float")
             }
         }
     }

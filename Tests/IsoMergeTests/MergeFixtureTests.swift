@@ -96,14 +96,17 @@ final class MergeFixtureTests: XCTestCase {
 
     /// BF16 inputs: outputs stay BF16 and agree with the float64 result rounded to BF16 within one BF16
     /// ulp — or, for an element that is tiny because θ₀ and α·τ_M nearly cancel, within four Float ulps of
-    /// those terms (the Float computation cannot resolve it better, and neither could the paper's code).
+    /// |θ₀| + max|α·τ_M|: the SVD and polar steps are normwise accurate, so in Float each entry of τ_M
+    /// carries an error of a few ulps of the tensor's largest entry, not of its own (neither the paper's
+    /// code nor any Float computation resolves it better).
     func testBF16T4() throws {
         try run("small-t4-bf16") { label, _, base, ours, expected in
+            let largestDelta = zip(expected, base).map { abs($0 - $1) }.max() ?? 0
             for i in ours.indices {
                 let reference = HalfPrecision.float(fromBF16: HalfPrecision.bf16Bits(from: Float(expected[i])))
                 let ulp = Double(Float(bitPattern: (reference.magnitude.bitPattern & 0x7F80_0000) | 0x10000)
                     - Float(bitPattern: reference.magnitude.bitPattern & 0x7F80_0000))
-                let floatResolution = 4 * Double(Float.ulpOfOne) * (abs(base[i]) + abs(expected[i] - base[i]))
+                let floatResolution = 4 * Double(Float.ulpOfOne) * (abs(base[i]) + largestDelta)
                 if abs(ours[i] - Double(reference)) > max(ulp, floatResolution, Double(Float.leastNormalMagnitude)) {
                     XCTFail("\(label)[\(i)]: \(ours[i]) vs \(reference) (ulp \(ulp))")
                     return

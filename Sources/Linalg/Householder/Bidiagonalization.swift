@@ -4,8 +4,8 @@
 /// Each panel of `blockSize` rows/columns is reduced with level-2 operations while the updates it
 /// implies for the rest of the matrix are kept as A − V·Yᵀ − X·Uᵀ (V, U the reflector vectors);
 /// the trailing matrix is then updated with two GEMMs. Half of the 4mn² − 4n³/3 flops remain
-/// matrix–vector products (two passes over the trailing matrix per column), which is why they
-/// are row-oriented, vectorized and split across cores.
+/// matrix–vector products, bound by memory traffic; they are vectorized and fused so that each
+/// column costs one pass over the trailing matrix instead of two (see `reducePanel`).
 public struct Bidiagonalization<T: LinalgScalar> {
     /// Left reflector vectors below the diagonal, right reflector vectors right of the
     /// superdiagonal (diagonal and superdiagonal hold B).
@@ -91,30 +91,52 @@ public struct Bidiagonalization<T: LinalgScalar> {
 /// One labrd panel on the trailing matrix `a` (mm × nn): `steps` left/right reflector pairs,
 /// accumulating X (stored transposed in `xt`, steps × mm) and Y (in `yt`, steps × nn) so that the
 /// not-yet-updated part of `a` equals A − V·Yᵀ − X·Uᵀ.
+///
+/// Each step needs two products with the trailing matrix: y = Âᵀv for the left reflector v and
+/// x = Â·u for the right reflector u. Read separately they stream the trailing matrix twice per
+/// step, and those passes are the memory-bound half of the reduction. Step i's x and step i+1's
+/// y are fused into one pass over the rows (the "BLAS 2.5" idea of Howell, Demmel, Fulton,
+/// Hammarling and Marmol, 2008): column i+1 of the updated matrix is c = ĉ − x with ĉ known
+/// before the pass, so c's entry for row r is known as soon as row r's dot product with u is,
+/// and the same pass, with the row still in L1, accumulates w = Âᵀc. The next reflector is
+/// v = e₀ + s·(c − c₀e₀) with s = 1/(c₀ − β), so Âᵀv = s·w + (1 − s·c₀)·Â(0, :), where
+/// 0 ≤ s·c₀ ≤ ½ (no cancellation). The fusion is skipped for the step whose reflector had to
+/// be rescaled near underflow; that step takes the direct product.
 func reducePanel<T: LinalgScalar>(_ a: MutableMatrixView<T>, steps nb: Int, xt: MutableMatrixView<T>,
                                   yt: MutableMatrixView<T>, start: Int, d: inout [T], e: inout [T],
                                   tauQ: inout [T], tauP: inout [T]) {
     let (mm, nn) = (a.rows, a.columns)
     let lda = a.leadingDimension
+    let safeMinimum = T.leastNormalMagnitude / T.ulpOfOne
     var v = [T](repeating: 0, count: mm)
     var work = [T](repeating: 0, count: max(mm, nn))
+    var fused = [T](repeating: 0, count: nn)
     v.withUnsafeMutableBufferPointer { vBuffer in
     work.withUnsafeMutableBufferPointer { workBuffer in
-        let vp = vBuffer.baseAddress!, wp = workBuffer.baseAddress!
+    fused.withUnsafeMutableBufferPointer { fusedBuffer in
+        let vp = vBuffer.baseAddress!, wp = workBuffer.baseAddress!, w = fusedBuffer.baseAddress!
         let view = a.view
+        // Set by step i's fused pass for step i + 1: column i + 1 is already updated in vp, and
+        // w = A(i+1:, i+2:)ᵀ·(that column).
+        var columnReady = false
         for i in 0..<nb {
-            // Column i, gathered into v (a row-major column is strided by the matrix width; one
-            // pass in and one out instead of one per operation):
-            // A(i:, i) −= A(i:, :i)·Y(i, :i)ᵀ + X(i:, :i)·A(:i, i).
-            for r in 0..<(mm - i) { vp[r] = a[i + r, i] }
-            if i > 0 {
-                for r in 0..<i { wp[r] = yt[r, i] }
-                gemv(view.submatrix(row: i, column: 0, rows: mm - i, columns: i), wp, into: vp, alpha: -1, beta: 1)
-                for r in 0..<i { wp[r] = a[r, i] }
-                gemv(xt.view.submatrix(row: 0, column: i, rows: i, columns: mm - i).transposed, wp, into: vp, alpha: -1, beta: 1)
+            if !columnReady {
+                // Column i, gathered into v (a row-major column is strided by the matrix width;
+                // one pass in and one out instead of one per operation):
+                // A(i:, i) −= A(i:, :i)·Y(i, :i)ᵀ + X(i:, :i)·A(:i, i).
+                for r in 0..<(mm - i) { vp[r] = a[i + r, i] }
+                if i > 0 {
+                    for r in 0..<i { wp[r] = yt[r, i] }
+                    gemv(view.submatrix(row: i, column: 0, rows: mm - i, columns: i), wp, into: vp, alpha: -1, beta: 1)
+                    for r in 0..<i { wp[r] = a[r, i] }
+                    gemv(xt.view.submatrix(row: 0, column: i, rows: i, columns: mm - i).transposed, wp, into: vp, alpha: -1, beta: 1)
+                }
             }
+            let haveProduct = columnReady
+            columnReady = false
             // Left reflector annihilating A(i+1:, i); v = (1, A(i+1:, i)) stays in vp.
-            var alpha = vp[0]
+            let c0 = vp[0]
+            var alpha = c0
             let tq = makeReflector(alpha: &alpha, x: vp + 1, count: mm - i - 1, stride: 1)
             d[start + i] = alpha
             tauQ[start + i] = tq
@@ -123,7 +145,14 @@ func reducePanel<T: LinalgScalar>(_ a: MutableMatrixView<T>, steps nb: Int, xt: 
             guard i < nn - 1 else { continue }
             // Y(i+1:, i) = τq·(A(i:, i+1:)ᵀ v − Y(i+1:, :i)·(A(i:, :i)ᵀ v) − A(:i, i+1:)ᵀ·(X(i:, :i)ᵀ v))
             let yRow = yt.base + (i * yt.leadingDimension + i + 1)
-            gemv(view.submatrix(row: i, column: i + 1, rows: mm - i, columns: nn - i - 1).transposed, vp, into: yRow)
+            if haveProduct && tq != 0 && abs(alpha) >= safeMinimum {
+                let s = 1 / (c0 - alpha)
+                let rowCoefficient = 1 - s * c0
+                let stored = a.base + (i * lda + i + 1)
+                for c in 0..<(nn - i - 1) { yRow[c] = s * w[c] + rowCoefficient * stored[c] }
+            } else {
+                gemv(view.submatrix(row: i, column: i + 1, rows: mm - i, columns: nn - i - 1).transposed, vp, into: yRow)
+            }
             if i > 0 {
                 gemv(view.submatrix(row: i, column: 0, rows: mm - i, columns: i).transposed, vp, into: wp)
                 gemv(yt.view.submatrix(row: 0, column: i + 1, rows: i, columns: nn - i - 1).transposed, wp,
@@ -148,20 +177,72 @@ func reducePanel<T: LinalgScalar>(_ a: MutableMatrixView<T>, steps nb: Int, xt: 
             e[start + i] = beta
             tauP[start + i] = tp
             row[0] = 1
-            // X(i+1:, i) = τp·(A(i+1:, i+1:)·u − A(i+1:, :i+1)·(Y(i+1:, :i+1)ᵀ u) − X(i+1:, :i)·(A(:i, i+1:)·u))
+            // X(i+1:, i) = τp·(A(i+1:, i+1:)·u − h), h = A(i+1:, :i+1)·(Y(i+1:, :i+1)ᵀ u) + X(i+1:, :i)·(A(:i, i+1:)·u);
+            // −h first.
+            let (below, width) = (mm - i - 1, nn - i - 1)
             let xRow = xt.base + (i * xt.leadingDimension + i + 1)
             let u = UnsafePointer(row)
-            gemv(view.submatrix(row: i + 1, column: i + 1, rows: mm - i - 1, columns: nn - i - 1), u, into: xRow)
-            gemv(yt.view.submatrix(row: 0, column: i + 1, rows: i + 1, columns: nn - i - 1), u, into: wp)
-            gemv(view.submatrix(row: i + 1, column: 0, rows: mm - i - 1, columns: i + 1), wp, into: xRow, alpha: -1, beta: 1)
+            gemv(yt.view.submatrix(row: 0, column: i + 1, rows: i + 1, columns: width), u, into: wp)
+            gemv(view.submatrix(row: i + 1, column: 0, rows: below, columns: i + 1), wp, into: xRow, alpha: -1)
             if i > 0 {
-                gemv(view.submatrix(row: 0, column: i + 1, rows: i, columns: nn - i - 1), u, into: wp)
-                gemv(xt.view.submatrix(row: 0, column: i + 1, rows: i, columns: mm - i - 1).transposed, wp,
+                gemv(view.submatrix(row: 0, column: i + 1, rows: i, columns: width), u, into: wp)
+                gemv(xt.view.submatrix(row: 0, column: i + 1, rows: i, columns: below).transposed, wp,
                      into: xRow, alpha: -1, beta: 1)
             }
-            for r in 0..<(mm - i - 1) { xRow[r] *= tp }
+            let trailing = view.submatrix(row: i + 1, column: i + 1, rows: below, columns: width)
+            if i + 1 < nb && i + 2 < nn {
+                // ĉ = column i + 1 updated by everything but this step's x (whose U entry A(i, i+1) is 1).
+                for r in 0..<below { vp[r] = a[i + 1 + r, i + 1] }
+                for r in 0...i { wp[r] = yt[r, i + 1] }
+                gemv(view.submatrix(row: i + 1, column: 0, rows: below, columns: i + 1), wp, into: vp, alpha: -1, beta: 1)
+                if i > 0 {
+                    for r in 0..<i { wp[r] = a[r, i + 1] }
+                    gemv(xt.view.submatrix(row: 0, column: i + 1, rows: i, columns: below).transposed, wp,
+                         into: vp, alpha: -1, beta: 1)
+                }
+                fusedProductPass(trailing, u, tau: tp, x: xRow, column: vp, w: w)
+                columnReady = true
+            } else {
+                gemv(trailing, u, into: xRow, alpha: 1, beta: 1)
+                for r in 0..<below { xRow[r] *= tp }
+            }
         }
+    }
     }
     }
 }
 
+/// One pass over the rows Aᵣ of an m×n row-major view: x_r ← τ·(Aᵣ·u + x_r), c_r ← c_r − x_r,
+/// and w = Σᵣ c_r·Aᵣ[1…] (n − 1 entries, overwritten), four rows at a time so that each row is
+/// read from memory once and w is loaded and stored once per four rows. Cost: 4mn flops.
+func fusedProductPass<T: LinalgScalar>(_ a: MatrixView<T>, _ u: UnsafePointer<T>, tau: T,
+                                       x: UnsafeMutablePointer<T>, column c: UnsafeMutablePointer<T>,
+                                       w: UnsafeMutablePointer<T>) {
+    let (m, n) = (a.rows, a.columns)
+    precondition(a.columnStride == 1 && n >= 1)
+    for j in 0..<(n - 1) { w[j] = 0 }
+    var r = 0
+    while r &+ 4 <= m {
+        let rows = (a.base + r &* a.rowStride, a.base + (r &+ 1) &* a.rowStride,
+                    a.base + (r &+ 2) &* a.rowStride, a.base + (r &+ 3) &* a.rowStride)
+        let products = dot4(rows, u, count: n)
+        let coefficients = (finishRow(r, products.0, tau, x, c), finishRow(r &+ 1, products.1, tau, x, c),
+                            finishRow(r &+ 2, products.2, tau, x, c), finishRow(r &+ 3, products.3, tau, x, c))
+        axpy4(coefficients, (rows.0 + 1, rows.1 + 1, rows.2 + 1, rows.3 + 1), w, count: n - 1)
+        r &+= 4
+    }
+    while r < m {
+        let row = a.base + r &* a.rowStride
+        axpy(finishRow(r, dot(row, u, count: n), tau, x, c), row + 1, w, count: n - 1)
+        r &+= 1
+    }
+}
+
+/// x_r ← τ·(product + x_r), c_r ← c_r − x_r; returns c_r.
+@inline(__always)
+func finishRow<T: LinalgScalar>(_ r: Int, _ product: T, _ tau: T, _ x: UnsafeMutablePointer<T>,
+                                _ c: UnsafeMutablePointer<T>) -> T {
+    x[r] = tau * (product + x[r])
+    c[r] -= x[r]
+    return c[r]
+}

@@ -15,8 +15,8 @@ enum BaseValues {
     func checkFinite(file: String, tensor: String) throws(MergeError) {
         let index: Int?
         switch self {
-        case let .float(values): index = firstNonFinite(values)
-        case let .double(values): index = firstNonFinite(values)
+        case let .float(values): index = firstNonFiniteIndex(values)
+        case let .double(values): index = firstNonFiniteIndex(values)
         }
         if let index { throw MergeError("\(file): tensor '\(tensor)': contains NaN or infinity (first at element \(index))") }
     }
@@ -55,22 +55,6 @@ enum TaskVectorValues {
 
     init<T: LinalgScalar>(_ values: [T]) {
         if let floats = values as? [Float] { self = .float(floats) } else { self = .double(values.map(Double.init)) }
-    }
-}
-
-/// The index of the first NaN or ±∞, scanning in blocks with a branch-free test.
-func firstNonFinite<T: LinalgScalar>(_ values: [T]) -> Int? {
-    values.withUnsafeBufferPointer { values -> Int? in
-        let block = 4096
-        var start = 0
-        while start < values.count {
-            let end = min(values.count, start + block)
-            var allFinite = true
-            for i in start..<end { allFinite = allFinite && values[i].isFinite }
-            if !allFinite { return (start..<end).first { !values[$0].isFinite } }
-            start = end
-        }
-        return nil
     }
 }
 

@@ -34,7 +34,7 @@ public struct PolarDecomposition<T: LinalgScalar>: Sendable {
             self.init(svd: svd, threshold: relativeThreshold * (svd.singularValues.first ?? 0), threads: threads)
             return
         }
-        if let index = a.elements.firstIndex(where: { !$0.isFinite }) {
+        if let index = firstNonFiniteIndex(a.elements) {
             throw LinalgError.nonFiniteInput(row: index / n, column: index % n)
         }
         let tall = m >= n ? a : a.transposed

@@ -76,15 +76,8 @@ func computeSVD<T: LinalgScalar>(_ a: Matrix<T>, algorithm: SVDAlgorithm, vector
 
 /// max |aᵢⱼ|, or an error naming the first NaN or ±∞.
 func largestMagnitude<T: LinalgScalar>(_ a: Matrix<T>) throws(LinalgError) -> T {
-    var largest: T = 0
-    var finite = true
-    a.elements.withUnsafeBufferPointer { values in
-        for value in values {
-            largest = max(largest, abs(value))
-            finite = finite && value.isFinite
-        }
-    }
-    if !finite, let index = a.elements.firstIndex(where: { !$0.isFinite }) {
+    let (largest, allFinite) = magnitudeScan(a.elements)
+    if !allFinite, let index = a.elements.firstIndex(where: { !$0.isFinite }) {
         throw LinalgError.nonFiniteInput(row: index / a.columns, column: index % a.columns)
     }
     return largest

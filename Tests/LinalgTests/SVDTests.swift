@@ -128,7 +128,7 @@ final class SVDTests: XCTestCase {
     func testLargerShapes() throws {
         var generator = SeededGenerator(seed: 32)
         for (m, n) in [(300, 120), (120, 300), (200, 200)] {
-            for kind in [Kind.uniform, .geometric, .rankDeficient, .repeatedColumns] {
+            for kind in [Kind.uniform, .geometric, .clustered, .graded, .rankDeficient, .repeatedColumns] {
                 for algorithm in [SVDAlgorithm.bidiagonal, .jacobi] {
                     try check(matrix(kind, m, n, Float.self, &generator), algorithm, "Float \(kind) \(m)×\(n) \(algorithm)", threads: 2)
                 }

@@ -73,3 +73,11 @@ final class SendableCounts: @unchecked Sendable {
     func set(_ index: Int, _ value: Int) { values[index] = value }
     var total: Int { values.reduce(0, +) }
 }
+
+/// The largest of the values reported from several threads.
+final class SendableMaximum: @unchecked Sendable {
+    private var largest = 0.0
+    private let lock = Lock()
+    func report(_ value: Double) { lock.locked { largest = max(largest, value) } }
+    var value: Double { lock.locked { largest } }
+}

@@ -107,7 +107,7 @@ func reducePanel<T: LinalgScalar>(_ a: MutableMatrixView<T>, steps nb: Int, xt: 
                                   tauQ: inout [T], tauP: inout [T]) {
     let (mm, nn) = (a.rows, a.columns)
     let lda = a.leadingDimension
-    let safeMinimum = T.leastNormalMagnitude / T.ulpOfOne
+    let safeMinimum = reflectorSafeMinimum(T.self)
     var v = [T](repeating: 0, count: mm)
     var work = [T](repeating: 0, count: max(mm, nn))
     var fused = [T](repeating: 0, count: nn)

@@ -36,8 +36,7 @@ func makeReflector<T: LinalgScalar>(alpha: inout T, x: UnsafeMutablePointer<T>, 
     var xNorm = norm2(UnsafePointer(x), count: count, stride: stride)
     if xNorm == 0 { return 0 }
     var beta = -T(signOf: alpha, magnitudeOf: hypot(alpha, xNorm))
-    // safeMinimum = (least normal)/ε is a power of two, so scaling by it or its reciprocal is exact.
-    let safeMinimum = T.leastNormalMagnitude / T.ulpOfOne
+    let safeMinimum = reflectorSafeMinimum(T.self)
     var rescalings = 0
     while abs(beta) < safeMinimum && rescalings < 20 {
         let up = 1 / safeMinimum
@@ -56,6 +55,13 @@ func makeReflector<T: LinalgScalar>(alpha: inout T, x: UnsafeMutablePointer<T>, 
     for _ in 0..<rescalings { beta *= safeMinimum }
     alpha = beta
     return tau
+}
+
+/// The |β| below which `makeReflector` rescales: (least normal)/ε, a power of two, so that scaling
+/// by it or its reciprocal is exact. A reflector with |β| at or above it was made without
+/// rescaling: v[1…] = x/(α − β) exactly as computed from the inputs.
+func reflectorSafeMinimum<T: LinalgScalar>(_: T.Type) -> T {
+    T.leastNormalMagnitude / T.ulpOfOne
 }
 
 /// √(a² + b²) without overflow or destructive underflow.

@@ -45,24 +45,17 @@ func orthogonalizeRowsBlocked<T: LinalgScalar>(_ x: MutableMatrixView<T>, accumu
     throw LinalgError.noConvergence(algorithm: "block one-sided Jacobi", iterations: maximumSweeps)
 }
 
-/// The largest of the values reported from several threads.
-final class SendableMaximum: @unchecked Sendable {
-    private var largest = 0.0
-    private let lock = Lock()
-    func report(_ value: Double) { lock.locked { largest = max(largest, value) } }
-    var value: Double { lock.locked { largest } }
-}
-
-/// One pair of blocks: Gram matrix (in T or in Double), its approximate eigenvectors, and the
-/// rotation of the rows (and of the accumulator's rows). Reports the pair's largest relative
-/// cosine; returns false when the rows were already orthogonal.
+/// One pair of blocks: Gram matrix (in T; for Float rows widened to Double unless
+/// `gramInWorkingPrecision`), its approximate eigenvectors, and the rotation of the rows (and of
+/// the accumulator's rows). Reports the pair's largest relative cosine; returns false when the
+/// rows were already orthogonal.
 func orthogonalizeBlockPair<T: LinalgScalar>(_ x: MutableMatrixView<T>, rows: [Int], accumulator: MutableMatrixView<T>?,
                                              tolerance: Double, negligible: Double, gramInWorkingPrecision: Bool,
                                              largestCosine: SendableMaximum) -> Bool {
     let p = rows.count
     let gathered = gatherRows(x, rows)
     var gram: Matrix<Double>
-    if gramInWorkingPrecision {
+    if gramInWorkingPrecision || T.self == Double.self {
         var product = Matrix<T>(rows: p, columns: p)
         gathered.withView { v in product.withMutableView { g in gemm(v, v.transposed, into: g, threads: 1) } }
         gram = product.converted()

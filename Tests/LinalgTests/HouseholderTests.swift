@@ -24,6 +24,12 @@ final class HouseholderTests: XCTestCase {
         let residual = difference(product(q, r), a) / (max(frobenius(a), 1e-300) * Double(max(1, m)) * Double(T.ulpOfOne))
         XCTAssertLessThan(residual, 50, "QR \(T.self) \(m)×\(n) residual")
         XCTAssertLessThan(orthogonality(q), 50, "QR \(T.self) \(m)×\(n) orthogonality")
+        // Qᵀ·A = [R; 0], through the transposed application.
+        var qta = a
+        qr.multiplyQ(&qta, transpose: true)
+        let stacked = Matrix<T>(rows: m, columns: n) { i, j in i < n ? r[i, j] : 0 }
+        let transposedResidual = difference(qta, stacked) / (max(frobenius(a), 1e-300) * Double(max(1, m)) * Double(T.ulpOfOne))
+        XCTAssertLessThan(transposedResidual, 50, "QR \(T.self) \(m)×\(n) Qᵀ·A")
     }
 
     func checkBidiagonalization<T: LinalgScalar>(_: T.Type, m: Int, n: Int, seed: UInt64) {

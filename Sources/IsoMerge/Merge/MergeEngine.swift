@@ -173,58 +173,32 @@ public final class MergeEngine: @unchecked Sendable {
     private func streamTyped<T: LinalgScalar>(_: T.Type, writer: CheckpointWriter, start: UInt64,
                                               emit: (TensorSpec, BaseValues?, TaskVectorValues?) throws -> Void) throws {
         let planByName = Dictionary(uniqueKeysWithValues: plan.map { ($0.name, $0) })
-        var ties: TIESModelState<T>? = nil
-        if options.method == .ties && !options.tiesPerTensor {
-            ties = try TIESModelState<T>.prepare(engine: self, start: start)
-        }
+        let ties: TIESModelState<T>? = options.method == .ties && !options.tiesPerTensor
+            ? try TIESModelState<T>.prepare(engine: self, start: start) : nil
         let order = writer.order
         let total = order.reduce(0) { $0 + $1.byteCount }
         var done = 0
-        var index = 0
-        // Windows of consecutive tensors merged side by side, one core each (SVDs spend much of
-        // their time in single-threaded matrix–vector products, so two SVDs at once beat one SVD on
-        // two cores); a tensor too large to share the memory budget runs alone on every core.
-        let budget = windowBudget
-        while index < order.count {
-            var batch = [order[index]]
-            var elements = order[index].elementCount
-            while index + batch.count < order.count, batch.count < 64 {
-                let next = order[index + batch.count]
-                guard elements + next.elementCount <= budget else { break }
-                batch.append(next)
-                elements += next.elementCount
-            }
-            let results = try computeBatch(batch.map { planByName[$0.name]! }, as: T.self, ties: ties)
-            for (spec, result) in zip(batch, results) {
-                try emit(spec, result.base, result.merged)
-                done += spec.byteCount
-                index += 1
-                progress?(MergeProgress(index: index, count: order.count, tensor: spec.name, bytesDone: done,
-                                        bytesTotal: total, elapsed: seconds(since: start), phase: "merge"))
-            }
-        }
+        // Tensors run side by side, one core each (SVDs spend much of their time in single-threaded
+        // matrix–vector products, so two SVDs at once beat one SVD on two cores), while this thread
+        // writes finished ones in order; a tensor too large to share the memory budget runs alone
+        // on every core.
+        let items = order.map { planByName[$0.name]! }
+        try TensorPipeline.run(sizes: order.map(\.elementCount), budget: memoryBudget,
+                               lanes: options.threads ?? Parallelism.maximumThreads, allThreads: options.threads,
+                               job: { index, threads in try self.computeTensor(items[index], as: T.self, ties: ties, threads: threads) },
+                               consume: { index, result in
+                                   let spec = order[index]
+                                   try emit(spec, result.base, result.merged)
+                                   done += spec.byteCount
+                                   progress?(MergeProgress(index: index + 1, count: order.count, tensor: spec.name, bytesDone: done,
+                                                           bytesTotal: total, elapsed: seconds(since: start), phase: "merge"))
+                               })
     }
 
-    /// Elements of one window: room for about three ViT-B/32 MLP matrices (3072×768) with their
-    /// T + 1 inputs and SVD workspace, keeping peak memory near 0.5 GB at T = 8.
-    private var windowBudget: Int { 7 << 20 }
-
-    /// Merges a batch: one tensor with all threads, or several side by side on one thread each.
-    private func computeBatch<T: LinalgScalar>(_ items: [(name: String, entry: TensorEntry, merged: Bool)], as _: T.Type,
-                                               ties: TIESModelState<T>?) throws -> [(base: BaseValues?, merged: TaskVectorValues?)] {
-        if items.count == 1 {
-            return [try computeTensor(items[0], as: T.self, ties: ties, threads: options.threads)]
-        }
-        let box = ResultBox<(base: BaseValues?, merged: TaskVectorValues?)>(count: items.count)
-        DispatchQueue.concurrentPerform(iterations: items.count) { i in
-            do {
-                box.set(i, .success(try self.computeTensor(items[i], as: T.self, ties: ties, threads: 1)))
-            } catch {
-                box.set(i, .failure(error))
-            }
-        }
-        return try box.values()
-    }
+    /// Elements held at once (started, not yet written): about 2.7 ViT-B/32 MLP matrices
+    /// (3072×768), which with their T + 1 inputs and SVD workspace keep peak memory near 0.4 GB
+    /// at T = 8 (7 << 20 reached 0.49 GB with Iso-CTS, for no measurable speed).
+    private var memoryBudget: Int { 6 << 20 }
 
     /// One tensor: read, check, τ, merge.
     func computeTensor<T: LinalgScalar>(_ item: (name: String, entry: TensorEntry, merged: Bool), as _: T.Type,

@@ -13,16 +13,9 @@ struct BlockReflector<T: LinalgScalar> {
     /// T is formed as in LAPACK's larft, T[j, j] = τ_j, T[0..<j, j] = −τ_j·T[0..<j, 0..<j]·(VᵀV)[0..<j, j],
     /// with the Gram matrix VᵀV from one GEMM. Cost: 2·rows·b² + b³/3 flops.
     init(stored: MatrixView<T>, tau: ArraySlice<T>) {
-        let (rows, b) = (stored.rows, stored.columns)
-        precondition(tau.count == b && b <= rows, "block reflector needs b ≤ rows and b scalars")
-        var v = Matrix<T>(rows: rows, columns: b)
-        v.withMutableView { v in
-            for i in 0..<rows {
-                let row = v.base + i * v.leadingDimension
-                for j in 0..<min(i, b) { row[j] = stored[i, j] }
-                if i < b { row[i] = 1 }
-            }
-        }
+        let b = stored.columns
+        precondition(tau.count == b && b <= stored.rows, "block reflector needs b ≤ rows and b scalars")
+        let v = Self.explicitVectors(stored)
         var gram = Matrix<T>(rows: b, columns: b)
         v.withView { v in gram.withMutableView { g in gemm(v.transposed, v, into: g) } }
         var t = Matrix<T>(rows: b, columns: b)
@@ -40,6 +33,28 @@ struct BlockReflector<T: LinalgScalar> {
         }
         self.v = v
         self.t = t
+    }
+
+    /// The block with a triangular factor formed earlier for the same reflectors (by the
+    /// factorization that made them): only V is copied out of `stored`.
+    init(stored: MatrixView<T>, t: Matrix<T>) {
+        precondition(t.rows == stored.columns && t.columns == stored.columns, "T must be b × b for b reflectors")
+        self.v = Self.explicitVectors(stored)
+        self.t = t
+    }
+
+    /// V with its unit diagonal and zeros above it written out, from vectors stored below the diagonal.
+    private static func explicitVectors(_ stored: MatrixView<T>) -> Matrix<T> {
+        let (rows, b) = (stored.rows, stored.columns)
+        var v = Matrix<T>(rows: rows, columns: b)
+        v.withMutableView { v in
+            for i in 0..<rows {
+                let row = v.base + i * v.leadingDimension
+                for j in 0..<min(i, b) { row[j] = stored[i, j] }
+                if i < b { row[i] = 1 }
+            }
+        }
+        return v
     }
 
     /// C ← H·C = (I − V T Vᵀ)·C, or Hᵀ·C = (I − V Tᵀ Vᵀ)·C when `transpose`. C has V's row

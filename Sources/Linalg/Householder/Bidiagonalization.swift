@@ -32,26 +32,34 @@ public struct Bidiagonalization<T: LinalgScalar> {
                 let sub = a.submatrix(row: start, column: start, rows: m - start, columns: n - start)
                 var xt = Matrix<T>(rows: nb, columns: m - start)
                 var yt = Matrix<T>(rows: nb, columns: n - start)
+                var vt = Matrix<T>(rows: nb, columns: m - start)
                 xt.withMutableView { xt in
-                    yt.withMutableView { yt in
-                        reducePanel(sub, steps: nb, xt: xt, yt: yt, start: start, d: &d, e: &e, tauQ: &tauQ, tauP: &tauP)
-                        let (mm, nn) = (sub.rows, sub.columns)
-                        if nn > nb {
-                            // A₂₂ −= V·Yᵀ + X·Uᵀ  (unit entries of V and U are in place)
-                            let trailing = sub.submatrix(row: nb, column: nb, rows: mm - nb, columns: nn - nb)
-                            gemm(sub.view.submatrix(row: nb, column: 0, rows: mm - nb, columns: nb),
-                                 yt.view.submatrix(row: 0, column: nb, rows: nb, columns: nn - nb),
-                                 into: trailing, alpha: -1, beta: 1)
-                            gemm(xt.view.submatrix(row: 0, column: nb, rows: nb, columns: mm - nb).transposed,
-                                 sub.view.submatrix(row: 0, column: nb, rows: nb, columns: nn - nb),
-                                 into: trailing, alpha: -1, beta: 1)
-                        }
-                        // Put B's entries back where the unit entries of the reflectors were.
-                        for j in 0..<nb {
-                            sub[j, j] = d[start + j]
-                            if start + j < n - 1 { sub[j, j + 1] = e[start + j] }
-                        }
+                yt.withMutableView { yt in
+                vt.withMutableView { vt in
+                    reducePanel(sub, steps: nb, xt: xt, yt: yt, vt: vt, start: start, d: &d, e: &e, tauQ: &tauQ, tauP: &tauP)
+                    let (mm, nn) = (sub.rows, sub.columns)
+                    if nn > nb {
+                        // A₂₂ −= V·Yᵀ + X·Uᵀ  (the unit entries of U are in place)
+                        let trailing = sub.submatrix(row: nb, column: nb, rows: mm - nb, columns: nn - nb)
+                        gemm(vt.view.submatrix(row: 0, column: nb, rows: nb, columns: mm - nb).transposed,
+                             yt.view.submatrix(row: 0, column: nb, rows: nb, columns: nn - nb),
+                             into: trailing, alpha: -1, beta: 1)
+                        gemm(xt.view.submatrix(row: 0, column: nb, rows: nb, columns: mm - nb).transposed,
+                             sub.view.submatrix(row: 0, column: nb, rows: nb, columns: nn - nb),
+                             into: trailing, alpha: -1, beta: 1)
                     }
+                    // The left reflectors go below the diagonal, row by row; B's entries go on the
+                    // diagonal and superdiagonal (where the unit entries of U were).
+                    for r in 1..<mm {
+                        let row = sub.base + r * sub.leadingDimension
+                        for j in 0..<min(r, nb) { row[j] = vt[j, r] }
+                    }
+                    for j in 0..<nb {
+                        sub[j, j] = d[start + j]
+                        if start + j < n - 1 { sub[j, j + 1] = e[start + j] }
+                    }
+                }
+                }
                 }
                 start += nb
             }
@@ -102,8 +110,13 @@ public struct Bidiagonalization<T: LinalgScalar> {
 /// v = e₀ + s·(c − c₀e₀) with s = 1/(c₀ − β), so Âᵀv = s·w + (1 − s·c₀)·Â(0, :), where
 /// 0 ≤ s·c₀ ≤ ½ (no cancellation). The fusion is skipped for the step whose reflector had to
 /// be rescaled near underflow; that step takes the direct product.
+///
+/// The panel's left reflectors go to the rows of `vt` (steps × mm, V transposed, v_j from entry j
+/// on), not below the diagonal of `a` (the caller moves them there once per panel): products with
+/// V then stream contiguous rows instead of reading a few entries from every row of `a`, and
+/// no step scatters a column.
 func reducePanel<T: LinalgScalar>(_ a: MutableMatrixView<T>, steps nb: Int, xt: MutableMatrixView<T>,
-                                  yt: MutableMatrixView<T>, start: Int, d: inout [T], e: inout [T],
+                                  yt: MutableMatrixView<T>, vt: MutableMatrixView<T>, start: Int, d: inout [T], e: inout [T],
                                   tauQ: inout [T], tauP: inout [T]) {
     let (mm, nn) = (a.rows, a.columns)
     let lda = a.leadingDimension
@@ -127,7 +140,7 @@ func reducePanel<T: LinalgScalar>(_ a: MutableMatrixView<T>, steps nb: Int, xt: 
                 for r in 0..<(mm - i) { vp[r] = a[i + r, i] }
                 if i > 0 {
                     for r in 0..<i { wp[r] = yt[r, i] }
-                    gemv(view.submatrix(row: i, column: 0, rows: mm - i, columns: i), wp, into: vp, alpha: -1, beta: 1)
+                    gemv(vt.view.submatrix(row: 0, column: i, rows: i, columns: mm - i).transposed, wp, into: vp, alpha: -1, beta: 1)
                     for r in 0..<i { wp[r] = a[r, i] }
                     gemv(xt.view.submatrix(row: 0, column: i, rows: i, columns: mm - i).transposed, wp, into: vp, alpha: -1, beta: 1)
                 }
@@ -141,7 +154,7 @@ func reducePanel<T: LinalgScalar>(_ a: MutableMatrixView<T>, steps nb: Int, xt: 
             d[start + i] = alpha
             tauQ[start + i] = tq
             vp[0] = 1
-            for r in 0..<(mm - i) { a[i + r, i] = vp[r] }
+            (vt.base + (i * vt.leadingDimension + i)).update(from: vp, count: mm - i)
             guard i < nn - 1 else { continue }
             // Y(i+1:, i) = τq·(A(i:, i+1:)ᵀ v − Y(i+1:, :i)·(A(i:, :i)ᵀ v) − A(:i, i+1:)ᵀ·(X(i:, :i)ᵀ v))
             let yRow = yt.base + (i * yt.leadingDimension + i + 1)
@@ -154,7 +167,7 @@ func reducePanel<T: LinalgScalar>(_ a: MutableMatrixView<T>, steps nb: Int, xt: 
                 gemv(view.submatrix(row: i, column: i + 1, rows: mm - i, columns: nn - i - 1).transposed, vp, into: yRow)
             }
             if i > 0 {
-                gemv(view.submatrix(row: i, column: 0, rows: mm - i, columns: i).transposed, vp, into: wp)
+                gemv(vt.view.submatrix(row: 0, column: i, rows: i, columns: mm - i), vp, into: wp)
                 gemv(yt.view.submatrix(row: 0, column: i + 1, rows: i, columns: nn - i - 1).transposed, wp,
                      into: yRow, alpha: -1, beta: 1)
                 gemv(xt.view.submatrix(row: 0, column: i, rows: i, columns: mm - i), vp, into: wp)
@@ -162,10 +175,11 @@ func reducePanel<T: LinalgScalar>(_ a: MutableMatrixView<T>, steps nb: Int, xt: 
                      into: yRow, alpha: -1, beta: 1)
             }
             for c in 0..<(nn - i - 1) { yRow[c] *= tq }
-            // Row i: A(i, i+1:) −= Y(i+1:, :i+1)·A(i, :i+1)ᵀ + A(:i, i+1:)ᵀ·X(i, :i)ᵀ.
+            // Row i: A(i, i+1:) −= Y(i+1:, :i+1)·V(i, :i+1)ᵀ + A(:i, i+1:)ᵀ·X(i, :i)ᵀ.
             let row = a.base + (i * lda + i + 1)
+            for r in 0...i { wp[r] = vt[r, i] }
             gemv(yt.view.submatrix(row: 0, column: i + 1, rows: i + 1, columns: nn - i - 1).transposed,
-                 a.base + i * lda, into: row, alpha: -1, beta: 1)
+                 wp, into: row, alpha: -1, beta: 1)
             if i > 0 {
                 for r in 0..<i { wp[r] = xt[r, i] }
                 gemv(view.submatrix(row: 0, column: i + 1, rows: i, columns: nn - i - 1).transposed, wp,
@@ -183,7 +197,7 @@ func reducePanel<T: LinalgScalar>(_ a: MutableMatrixView<T>, steps nb: Int, xt: 
             let xRow = xt.base + (i * xt.leadingDimension + i + 1)
             let u = UnsafePointer(row)
             gemv(yt.view.submatrix(row: 0, column: i + 1, rows: i + 1, columns: width), u, into: wp)
-            gemv(view.submatrix(row: i + 1, column: 0, rows: below, columns: i + 1), wp, into: xRow, alpha: -1)
+            gemv(vt.view.submatrix(row: 0, column: i + 1, rows: i + 1, columns: below).transposed, wp, into: xRow, alpha: -1)
             if i > 0 {
                 gemv(view.submatrix(row: 0, column: i + 1, rows: i, columns: width), u, into: wp)
                 gemv(xt.view.submatrix(row: 0, column: i + 1, rows: i, columns: below).transposed, wp,
@@ -191,10 +205,11 @@ func reducePanel<T: LinalgScalar>(_ a: MutableMatrixView<T>, steps nb: Int, xt: 
             }
             let trailing = view.submatrix(row: i + 1, column: i + 1, rows: below, columns: width)
             if i + 1 < nb && i + 2 < nn {
-                // ĉ = column i + 1 updated by everything but this step's x (whose U entry A(i, i+1) is 1).
-                for r in 0..<below { vp[r] = a[i + 1 + r, i + 1] }
+                // ĉ = column i + 1 updated by everything but this step's x (whose U entry A(i, i+1) is 1):
+                // the corrections go to vp, the pass adds the stored column as it reads each row.
                 for r in 0...i { wp[r] = yt[r, i + 1] }
-                gemv(view.submatrix(row: i + 1, column: 0, rows: below, columns: i + 1), wp, into: vp, alpha: -1, beta: 1)
+                gemv(vt.view.submatrix(row: 0, column: i + 1, rows: i + 1, columns: below).transposed, wp, into: vp,
+                     alpha: -1)
                 if i > 0 {
                     for r in 0..<i { wp[r] = a[r, i + 1] }
                     gemv(xt.view.submatrix(row: 0, column: i + 1, rows: i, columns: below).transposed, wp,
@@ -212,9 +227,10 @@ func reducePanel<T: LinalgScalar>(_ a: MutableMatrixView<T>, steps nb: Int, xt: 
     }
 }
 
-/// One pass over the rows Aᵣ of an m×n row-major view: x_r ← τ·(Aᵣ·u + x_r), c_r ← c_r − x_r,
-/// and w = Σᵣ c_r·Aᵣ[1…] (n − 1 entries, overwritten), four rows at a time so that each row is
-/// read from memory once and w is loaded and stored once per four rows. Cost: 4mn flops.
+/// One pass over the rows Aᵣ of an m×n row-major view: x_r ← τ·(Aᵣ·u + x_r),
+/// c_r ← (Aᵣ[0] + c_r) − x_r (c holds corrections to the stored first column on entry), and
+/// w = Σᵣ c_r·Aᵣ[1…] (n − 1 entries, overwritten), four rows at a time so that each row is read
+/// from memory once and w is loaded and stored once per four rows. Cost: 4mn flops.
 func fusedProductPass<T: LinalgScalar>(_ a: MatrixView<T>, _ u: UnsafePointer<T>, tau: T,
                                        x: UnsafeMutablePointer<T>, column c: UnsafeMutablePointer<T>,
                                        w: UnsafeMutablePointer<T>) {
@@ -226,23 +242,23 @@ func fusedProductPass<T: LinalgScalar>(_ a: MatrixView<T>, _ u: UnsafePointer<T>
         let rows = (a.base + r &* a.rowStride, a.base + (r &+ 1) &* a.rowStride,
                     a.base + (r &+ 2) &* a.rowStride, a.base + (r &+ 3) &* a.rowStride)
         let products = dot4(rows, u, count: n)
-        let coefficients = (finishRow(r, products.0, tau, x, c), finishRow(r &+ 1, products.1, tau, x, c),
-                            finishRow(r &+ 2, products.2, tau, x, c), finishRow(r &+ 3, products.3, tau, x, c))
+        let coefficients = (finishRow(r, rows.0[0], products.0, tau, x, c), finishRow(r &+ 1, rows.1[0], products.1, tau, x, c),
+                            finishRow(r &+ 2, rows.2[0], products.2, tau, x, c), finishRow(r &+ 3, rows.3[0], products.3, tau, x, c))
         axpy4(coefficients, (rows.0 + 1, rows.1 + 1, rows.2 + 1, rows.3 + 1), w, count: n - 1)
         r &+= 4
     }
     while r < m {
         let row = a.base + r &* a.rowStride
-        axpy(finishRow(r, dot(row, u, count: n), tau, x, c), row + 1, w, count: n - 1)
+        axpy(finishRow(r, row[0], dot(row, u, count: n), tau, x, c), row + 1, w, count: n - 1)
         r &+= 1
     }
 }
 
-/// x_r ← τ·(product + x_r), c_r ← c_r − x_r; returns c_r.
+/// x_r ← τ·(product + x_r), c_r ← (stored + c_r) − x_r; returns c_r.
 @inline(__always)
-func finishRow<T: LinalgScalar>(_ r: Int, _ product: T, _ tau: T, _ x: UnsafeMutablePointer<T>,
+func finishRow<T: LinalgScalar>(_ r: Int, _ stored: T, _ product: T, _ tau: T, _ x: UnsafeMutablePointer<T>,
                                 _ c: UnsafeMutablePointer<T>) -> T {
     x[r] = tau * (product + x[r])
-    c[r] -= x[r]
+    c[r] = (stored + c[r]) - x[r]
     return c[r]
 }

@@ -191,6 +191,10 @@ enum BidiagonalDivideAndConquer {
             lastRowOfW1 = (0...k).map { upper.w[1, $0] }
         }
         firstRowOfW2 = (0..<m2).map { lower.w[0, $0] }
+        // Which row blocks (split at row k + 1, or W̃'s row 1 without vectors) each column of W̃ and
+        // Ũ has entries in; rotations below merge them.
+        var wSupport = (0..<m).map { $0 <= k ? Support.upper : Support.lower }
+        var uSupport = (0..<n).map { $0 <= k ? Support.upper : Support.lower }
         if scale == 0 {
             return BidiagonalFactors(sigma: [Double](repeating: 0, count: n), u: ut, w: wt).keepingVectors(ofLargest: leading)
         }
@@ -202,6 +206,7 @@ enum BidiagonalDivideAndConquer {
             let r = hypot(z[k], z[m - 1])
             if r > 0 {
                 rotateColumns(&wt, k, m - 1, cosine: z[k] / r, sine: -z[m - 1] / r)
+                Support.combine(&wSupport, k, m - 1)
                 z[k] = r
                 z[m - 1] = 0
             }
@@ -231,6 +236,7 @@ enum BidiagonalDivideAndConquer {
                 // d_j ≈ 0 = d_k: rotate z_j into z_k on the right only; row j then vanishes.
                 let r = hypot(z[k], z[j])
                 rotateColumns(&wt, k, j, cosine: z[k] / r, sine: -z[j] / r)
+                Support.combine(&wSupport, k, j)
                 z[k] = r
                 z[j] = 0
                 d[j] = 0
@@ -240,7 +246,11 @@ enum BidiagonalDivideAndConquer {
                 let r = hypot(z[p], z[j])
                 let (c, s) = (z[j] / r, z[p] / r)
                 rotateColumns(&wt, p, j, cosine: c, sine: s)
-                if ut != nil { rotateColumns(&ut!, p, j, cosine: c, sine: s) }
+                Support.combine(&wSupport, p, j)
+                if ut != nil {
+                    rotateColumns(&ut!, p, j, cosine: c, sine: s)
+                    Support.combine(&uSupport, p, j)
+                }
                 z[j] = r
                 z[p] = 0
                 kept.removeLast()
@@ -258,29 +268,32 @@ enum BidiagonalDivideAndConquer {
         let nullColumn = extraColumn ? [m - 1] : []
         var newW = Matrix<Double>(rows: wt.rows, columns: chosen.count + nullColumn.count)
         newW.place(multiplyColumns(wt, kept, by: solution.v.selecting(columns: chosenKept), splitRow: vectors ? k + 1 : 1,
-                                   threads: threads), row: 0, column: 0)
+                                   support: wSupport, threads: threads), row: 0, column: 0)
         newW.place(wt.selecting(columns: chosenDeflated + nullColumn), row: 0, column: chosenKept.count)
         var newU: Matrix<Double>? = nil
         if let ut {
             var u = Matrix<Double>(rows: n, columns: chosen.count)
-            u.place(multiplyColumns(ut, kept, by: solution.u.selecting(columns: chosenKept), splitRow: k + 1, threads: threads),
-                    row: 0, column: 0)
+            u.place(multiplyColumns(ut, kept, by: solution.u.selecting(columns: chosenKept), splitRow: k + 1,
+                                    support: uSupport, threads: threads), row: 0, column: 0)
             u.place(ut.selecting(columns: chosenDeflated), row: 0, column: chosenKept.count)
             newU = u
         }
         return BidiagonalFactors(sigma: sigma, u: newU, w: newW, vectorColumn: BidiagonalFactors.columns(of: chosen, among: n))
     }
 
-    /// The positions in `columns` of the columns of `a` that have a nonzero entry in `rows`.
-    static func nonzeroColumns(_ a: Matrix<Double>, rows: Range<Int>, among columns: [Int]) -> [Int] {
-        var nonzero = [Bool](repeating: false, count: a.columns)
-        a.withView { view in
-            for i in rows {
-                let row = view.base + i * view.rowStride
-                for j in 0..<view.columns where row[j] != 0 { nonzero[j] = true }
-            }
+    /// The row blocks a column of Ũ or W̃ has entries in: a child's block (rows up to the split,
+    /// or after it), or both once a deflating rotation has mixed a column from each.
+    struct Support: OptionSet {
+        let rawValue: UInt8
+        static let upper = Support(rawValue: 1)
+        static let lower = Support(rawValue: 2)
+
+        /// Columns p and q were rotated together.
+        static func combine(_ support: inout [Support], _ p: Int, _ q: Int) {
+            let both = support[p].union(support[q])
+            support[p] = both
+            support[q] = both
         }
-        return columns.indices.filter { nonzero[columns[$0]] }
     }
 
     /// (col_p, col_q) ← (c·col_p − s·col_q, s·col_p + c·col_q).
@@ -296,12 +309,13 @@ enum BidiagonalDivideAndConquer {
     }
 
     /// full[:, columns] · small, computed separately for the rows above and below `splitRow`
-    /// using only the columns that are nonzero there (the children's blocks).
+    /// using only the columns with entries there (`support`: the children's blocks).
     static func multiplyColumns(_ full: Matrix<Double>, _ columns: [Int], by small: Matrix<Double>, splitRow: Int,
-                                threads: Int) -> Matrix<Double> {
+                                support: [Support], threads: Int) -> Matrix<Double> {
         var result = Matrix<Double>(rows: full.rows, columns: small.columns)
-        for rows in [0..<min(splitRow, full.rows), min(splitRow, full.rows)..<full.rows] where !rows.isEmpty {
-            let active = nonzeroColumns(full, rows: rows, among: columns)
+        let blocks = [(0..<min(splitRow, full.rows), Support.upper), (min(splitRow, full.rows)..<full.rows, Support.lower)]
+        for (rows, block) in blocks where !rows.isEmpty {
+            let active = columns.indices.filter { support[columns[$0]].contains(block) }
             if active.isEmpty { continue }
             let a = full.selecting(rows: rows, columns: active.map { columns[$0] })
             let b = small.selecting(rows: active)

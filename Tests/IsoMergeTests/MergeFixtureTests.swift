@@ -95,18 +95,22 @@ final class MergeFixtureTests: XCTestCase {
     func testLowRankT4() throws { try run("small-lora-t4", check: checkRelative(1e-4)) }
 
     /// BF16 inputs: outputs stay BF16 and agree with the float64 result rounded to BF16 within one BF16
-    /// ulp — or, for an element that is tiny because θ₀ and α·τ_M nearly cancel, within four Float ulps of
-    /// |θ₀| + max|α·τ_M|: the SVD and polar steps are normwise accurate, so in Float each entry of τ_M
-    /// carries an error of a few ulps of the tensor's largest entry, not of its own (neither the paper's
-    /// code nor any Float computation resolves it better).
+    /// ulp — or, for an element that is tiny because θ₀ and α·τ_M nearly cancel, within the Float
+    /// computation's own resolution there: four Float ulps of |θ₀| for forming the sum, plus
+    /// max(4, m, n) Float ulps of max|α·τ_M| for τ_M. The SVD and polar steps are normwise backward
+    /// stable (LAPACK scales its residuals by max(m, n)·ε·‖A‖), so each entry of a Float τ_M carries
+    /// an error measured in ulps of the tensor's largest entry, not of its own: 20–27 such ulps at the
+    /// worst entry of model.visual.proj (48×32) for iso_c, before and after the panel-buffer change
+    /// to the bidiagonalization (which moved the one cancelling entry from 2.7 to 5.8 such ulps).
     func testBF16T4() throws {
-        try run("small-t4-bf16") { label, _, base, ours, expected in
+        try run("small-t4-bf16") { label, entry, base, ours, expected in
             let largestDelta = zip(expected, base).map { abs($0 - $1) }.max() ?? 0
+            let dimension = Double(max(4, entry.shape.count == 2 ? entry.shape.max()! : 1))
             for i in ours.indices {
                 let reference = HalfPrecision.float(fromBF16: HalfPrecision.bf16Bits(from: Float(expected[i])))
                 let ulp = Double(Float(bitPattern: (reference.magnitude.bitPattern & 0x7F80_0000) | 0x10000)
                     - Float(bitPattern: reference.magnitude.bitPattern & 0x7F80_0000))
-                let floatResolution = 4 * Double(Float.ulpOfOne) * (abs(base[i]) + largestDelta)
+                let floatResolution = Double(Float.ulpOfOne) * (4 * abs(base[i]) + dimension * largestDelta)
                 if abs(ours[i] - Double(reference)) > max(ulp, floatResolution, Double(Float.leastNormalMagnitude)) {
                     XCTFail("\(label)[\(i)]: \(ours[i]) vs \(reference) (ulp \(ulp))")
                     return

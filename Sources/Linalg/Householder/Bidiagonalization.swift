@@ -19,7 +19,7 @@ public struct Bidiagonalization<T: LinalgScalar> {
 
     @_specialize(exported: true, where T == Float)
     @_specialize(exported: true, where T == Double)
-    public init(_ a: Matrix<T>, blockSize: Int = 32) {
+    public init(_ a: Matrix<T>, blockSize: Int = 32, threads: Int? = nil) {
         precondition(a.rows >= a.columns, "bidiagonalization needs rows ≥ columns")
         let (m, n) = (a.rows, a.columns)
         factors = a
@@ -43,10 +43,10 @@ public struct Bidiagonalization<T: LinalgScalar> {
                         let trailing = sub.submatrix(row: nb, column: nb, rows: mm - nb, columns: nn - nb)
                         gemm(vt.view.submatrix(row: 0, column: nb, rows: nb, columns: mm - nb).transposed,
                              yt.view.submatrix(row: 0, column: nb, rows: nb, columns: nn - nb),
-                             into: trailing, alpha: -1, beta: 1)
+                             into: trailing, alpha: -1, beta: 1, threads: threads)
                         gemm(xt.view.submatrix(row: 0, column: nb, rows: nb, columns: mm - nb).transposed,
                              sub.view.submatrix(row: 0, column: nb, rows: nb, columns: nn - nb),
-                             into: trailing, alpha: -1, beta: 1)
+                             into: trailing, alpha: -1, beta: 1, threads: threads)
                     }
                     // The left reflectors go below the diagonal, row by row; B's entries go on the
                     // diagonal and superdiagonal (where the unit entries of U were).
@@ -73,16 +73,16 @@ public struct Bidiagonalization<T: LinalgScalar> {
     /// C ← Q·C for C with m rows (Q = H₀⋯H_{n−1}, the left reflectors).
     @_specialize(exported: true, where T == Float)
     @_specialize(exported: true, where T == Double)
-    public func multiplyQ(_ c: inout Matrix<T>) {
+    public func multiplyQ(_ c: inout Matrix<T>, threads: Int? = nil) {
         factors.withView { stored in
-            c.withMutableView { c in applyReflectors(stored, tau: tauQ, to: c, transpose: false) }
+            c.withMutableView { c in applyReflectors(stored, tau: tauQ, to: c, transpose: false, threads: threads) }
         }
     }
 
     /// C ← P·C for C with n rows (P = G₀⋯G_{n−2}, the right reflectors, acting on rows 1…).
     @_specialize(exported: true, where T == Float)
     @_specialize(exported: true, where T == Double)
-    public func multiplyP(_ c: inout Matrix<T>) {
+    public func multiplyP(_ c: inout Matrix<T>, threads: Int? = nil) {
         let n = factors.columns
         if n < 2 { return }
         factors.withView { stored in
@@ -90,7 +90,7 @@ public struct Bidiagonalization<T: LinalgScalar> {
             let reflectors = stored.submatrix(row: 0, column: 1, rows: n - 1, columns: n - 1).transposed
             c.withMutableView { c in
                 applyReflectors(reflectors, tau: tauP, to: c.submatrix(row: 1, column: 0, rows: n - 1, columns: c.columns),
-                                transpose: false)
+                                transpose: false, threads: threads)
             }
         }
     }

@@ -12,12 +12,12 @@ struct BlockReflector<T: LinalgScalar> {
     /// holds v_j from row j + 1 down; v_j[j] = 1 is implicit) with scalars τ.
     /// T is formed as in LAPACK's larft, T[j, j] = τ_j, T[0..<j, j] = −τ_j·T[0..<j, 0..<j]·(VᵀV)[0..<j, j],
     /// with the Gram matrix VᵀV from one GEMM. Cost: 2·rows·b² + b³/3 flops.
-    init(stored: MatrixView<T>, tau: ArraySlice<T>) {
+    init(stored: MatrixView<T>, tau: ArraySlice<T>, threads: Int? = nil) {
         let b = stored.columns
         precondition(tau.count == b && b <= stored.rows, "block reflector needs b ≤ rows and b scalars")
         let v = Self.explicitVectors(stored)
         var gram = Matrix<T>(rows: b, columns: b)
-        v.withView { v in gram.withMutableView { g in gemm(v.transposed, v, into: g) } }
+        v.withView { v in gram.withMutableView { g in gemm(v.transposed, v, into: g, threads: threads) } }
         var t = Matrix<T>(rows: b, columns: b)
         let taus = Array(tau)
         t.withMutableView { t in
@@ -59,19 +59,19 @@ struct BlockReflector<T: LinalgScalar> {
 
     /// C ← H·C = (I − V T Vᵀ)·C, or Hᵀ·C = (I − V Tᵀ Vᵀ)·C when `transpose`. C has V's row
     /// count. Cost: 4·rows·b·cols + b²·cols flops, almost all in GEMM.
-    func apply(to c: MutableMatrixView<T>, transpose: Bool) {
+    func apply(to c: MutableMatrixView<T>, transpose: Bool, threads: Int? = nil) {
         let b = t.rows
         if b == 0 || c.columns == 0 { return }
         var w = Matrix<T>(rows: b, columns: c.columns)
         var tw = Matrix<T>(rows: b, columns: c.columns)
         v.withView { v in
-            w.withMutableView { w in gemm(v.transposed, c.view, into: w) }
+            w.withMutableView { w in gemm(v.transposed, c.view, into: w, threads: threads) }
             t.withView { t in
                 w.withView { w in
-                    tw.withMutableView { tw in gemm(transpose ? t.transposed : t, w, into: tw) }
+                    tw.withMutableView { tw in gemm(transpose ? t.transposed : t, w, into: tw, threads: threads) }
                 }
             }
-            tw.withView { tw in gemm(v, tw, into: c, alpha: -1, beta: 1) }
+            tw.withView { tw in gemm(v, tw, into: c, alpha: -1, beta: 1, threads: threads) }
         }
     }
 }
@@ -80,7 +80,7 @@ struct BlockReflector<T: LinalgScalar> {
 /// applied from the left: C ← Q·C, or C ← Qᵀ·C when `transpose`. Blocks of `blockSize`
 /// reflectors go through `BlockReflector`; H_j touches rows j… only.
 func applyReflectors<T: LinalgScalar>(_ stored: MatrixView<T>, tau: [T], to c: MutableMatrixView<T>,
-                                      transpose: Bool, blockSize: Int = 64) {
+                                      transpose: Bool, blockSize: Int = 64, threads: Int? = nil) {
     let k = tau.count
     precondition(stored.rows == c.rows && stored.columns >= k, "reflectors and C disagree in rows")
     let starts = Array(stride(from: 0, to: k, by: blockSize))
@@ -89,7 +89,7 @@ func applyReflectors<T: LinalgScalar>(_ stored: MatrixView<T>, tau: [T], to c: M
         let b = min(blockSize, k - start)
         let rows = stored.rows - start
         let block = BlockReflector(stored: stored.submatrix(row: start, column: start, rows: rows, columns: b),
-                                   tau: tau[start..<(start + b)])
-        block.apply(to: c.submatrix(row: start, column: 0, rows: rows, columns: c.columns), transpose: transpose)
+                                   tau: tau[start..<(start + b)], threads: threads)
+        block.apply(to: c.submatrix(row: start, column: 0, rows: rows, columns: c.columns), transpose: transpose, threads: threads)
     }
 }

@@ -12,7 +12,7 @@ public struct QRFactorization<T: LinalgScalar> {
 
     @_specialize(exported: true, where T == Float)
     @_specialize(exported: true, where T == Double)
-    public init(_ a: Matrix<T>, blockSize: Int = 32) {
+    public init(_ a: Matrix<T>, blockSize: Int = 32, threads: Int? = nil) {
         precondition(a.rows >= a.columns, "QR needs rows ≥ columns")
         factors = a
         tau = [T](repeating: 0, count: a.columns)
@@ -25,12 +25,12 @@ public struct QRFactorization<T: LinalgScalar> {
                 let b = min(blockSize, n - start)
                 let panel = a.submatrix(row: start, column: start, rows: a.rows - start, columns: b)
                 factorPanel(panel, tau: &tau, offset: start)
-                let block = BlockReflector(stored: panel.view, tau: tau[start..<(start + b)])
+                let block = BlockReflector(stored: panel.view, tau: tau[start..<(start + b)], threads: threads)
                 triangles.append(block.t)
                 let trailing = n - start - b
                 if trailing > 0 {
                     block.apply(to: a.submatrix(row: start, column: start + b, rows: a.rows - start, columns: trailing),
-                                transpose: true)
+                                transpose: true, threads: threads)
                 }
             }
         }
@@ -54,7 +54,7 @@ public struct QRFactorization<T: LinalgScalar> {
     /// the factorization formed. Cost: 4mn·cols − 2n²·cols flops, almost all in GEMM.
     @_specialize(exported: true, where T == Float)
     @_specialize(exported: true, where T == Double)
-    public func multiplyQ(_ c: inout Matrix<T>, transpose: Bool) {
+    public func multiplyQ(_ c: inout Matrix<T>, transpose: Bool, threads: Int? = nil) {
         let panels = Array(triangles.indices)
         factors.withView { stored in
             c.withMutableView { c in
@@ -64,7 +64,8 @@ public struct QRFactorization<T: LinalgScalar> {
                     let block = BlockReflector(stored: stored.submatrix(row: start, column: start, rows: rows,
                                                                         columns: triangles[p].rows),
                                                t: triangles[p])
-                    block.apply(to: c.submatrix(row: start, column: 0, rows: rows, columns: c.columns), transpose: transpose)
+                    block.apply(to: c.submatrix(row: start, column: 0, rows: rows, columns: c.columns), transpose: transpose,
+                                threads: threads)
                 }
             }
         }

@@ -38,11 +38,11 @@ public struct PolarDecomposition<T: LinalgScalar>: Sendable {
             throw LinalgError.nonFiniteInput(row: index / n, column: index % n)
         }
         let tall = m >= n ? a : a.transposed
-        let qr = QRFactorization(tall)
+        let qr = QRFactorization(tall, threads: threads)
         let inner = try PolarDecomposition(qr.r, relativeThreshold: relativeThreshold, algorithm: algorithm, threads: threads)
         var factor = Matrix<T>(rows: tall.rows, columns: tall.columns)
         factor.place(inner.factor, row: 0, column: 0)
-        qr.multiplyQ(&factor, transpose: false)
+        qr.multiplyQ(&factor, transpose: false, threads: threads)
         self.init(factor: m >= n ? factor : factor.transposed, nuclearNorm: inner.nuclearNorm,
                   singularValues: inner.singularValues, rank: inner.rank)
     }

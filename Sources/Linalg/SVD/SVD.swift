@@ -88,8 +88,8 @@ func largestMagnitude<T: LinalgScalar>(_ a: Matrix<T>) throws(LinalgError) -> T 
 func bidiagonalSVD<T: LinalgScalar>(_ a: Matrix<T>, vectors: Bool, leading: Int, threads: Int) throws(LinalgError)
     -> (u: Matrix<T>?, sigma: [T], vt: Matrix<T>?) {
     let (m, n) = (a.rows, a.columns)
-    let qr: QRFactorization<T>? = 6 * m >= 11 * n ? QRFactorization(a) : nil
-    let reduction = Bidiagonalization(qr?.r ?? a)
+    let qr: QRFactorization<T>? = 6 * m >= 11 * n ? QRFactorization(a, threads: threads) : nil
+    let reduction = Bidiagonalization(qr?.r ?? a, threads: threads)
     let (sigma, ub, vb) = try BidiagonalDivideAndConquer.svd(d: reduction.diagonal.map { Double($0) },
                                                             e: reduction.superdiagonal.map { Double($0) },
                                                             vectors: vectors, leading: leading, threads: threads)
@@ -97,15 +97,15 @@ func bidiagonalSVD<T: LinalgScalar>(_ a: Matrix<T>, vectors: Bool, leading: Int,
     // U = [Q]·Q_B·[U_B; 0], V = P_B·V_B.
     var u = Matrix<T>(rows: qr == nil ? m : n, columns: ub.columns)
     u.place(ub.converted(), row: 0, column: 0)
-    reduction.multiplyQ(&u)
+    reduction.multiplyQ(&u, threads: threads)
     if let qr {
         var full = Matrix<T>(rows: m, columns: u.columns)
         full.place(u, row: 0, column: 0)
-        qr.multiplyQ(&full, transpose: false)
+        qr.multiplyQ(&full, transpose: false, threads: threads)
         u = full
     }
     var v: Matrix<T> = vb.converted()
-    reduction.multiplyP(&v)
+    reduction.multiplyP(&v, threads: threads)
     return (u, sigma.map { T($0) }, v.transposed)
 }
 
@@ -114,7 +114,7 @@ func bidiagonalSVD<T: LinalgScalar>(_ a: Matrix<T>, vectors: Bool, leading: Int,
 func jacobiSVD<T: LinalgScalar>(_ a: Matrix<T>, vectors: Bool, threads: Int) throws(LinalgError)
     -> (u: Matrix<T>?, sigma: [T], vt: Matrix<T>?) {
     let (m, n) = (a.rows, a.columns)
-    let qr = QRFactorization(a)
+    let qr = QRFactorization(a, threads: threads)
     var x = qr.r
     var rotations = vectors ? Matrix<T>.identity(n) : Matrix<T>(rows: 0, columns: 0)
     var failure: LinalgError?
@@ -140,6 +140,6 @@ func jacobiSVD<T: LinalgScalar>(_ a: Matrix<T>, vectors: Bool, threads: Int) thr
     }
     vt.withMutableView { completeOrthonormalRows($0, missing: missing) }
     var u = Matrix<T>(rows: m, columns: n) { i, j in i < n ? rotations[order[j], i] : 0 }
-    qr.multiplyQ(&u, transpose: false)
+    qr.multiplyQ(&u, transpose: false, threads: threads)
     return (u, sigma, vt)
 }

@@ -16,8 +16,8 @@ func runFactorizationBenchmark(_ options: BenchOptions) {
                 ("svd_leading", { _ = try! TruncatedSVD(a, rank: leading, threads: threads) }),
             ]
             if a.rows >= a.columns {
-                cases.append(("qr", { _ = QRFactorization(a) }))
-                cases.append(("bidiagonalization", { _ = Bidiagonalization(a) }))
+                cases.append(("qr", { _ = QRFactorization(a, threads: threads) }))
+                cases.append(("bidiagonalization", { _ = Bidiagonalization(a, threads: threads) }))
             }
             for (op, body) in cases {
                 let seconds = medianSeconds(repetitions: options.repetitions, body)

@@ -117,6 +117,31 @@ func axpy<T: LinalgScalar>(_ a: T, _ x: UnsafePointer<T>, _ y: UnsafeMutablePoin
     }
 }
 
+/// yᵢ += aᵢ·x for four vectors y₀…y₃ sharing each load of x.
+@inline(__always)
+func axpy4<T: LinalgScalar>(_ a: (T, T, T, T), _ x: UnsafePointer<T>,
+                            into y: (UnsafeMutablePointer<T>, UnsafeMutablePointer<T>, UnsafeMutablePointer<T>, UnsafeMutablePointer<T>),
+                            count: Int) {
+    let width = Lanes<T>.scalarCount
+    let (a0, a1, a2, a3) = (Lanes<T>(repeating: a.0), Lanes<T>(repeating: a.1), Lanes<T>(repeating: a.2), Lanes<T>(repeating: a.3))
+    var i = 0
+    while i &+ width <= count {
+        let xi: Lanes<T> = loadLanes(x + i)
+        storeLanes(loadLanes(UnsafePointer(y.0 + i)) + a0 * xi, y.0 + i)
+        storeLanes(loadLanes(UnsafePointer(y.1 + i)) + a1 * xi, y.1 + i)
+        storeLanes(loadLanes(UnsafePointer(y.2 + i)) + a2 * xi, y.2 + i)
+        storeLanes(loadLanes(UnsafePointer(y.3 + i)) + a3 * xi, y.3 + i)
+        i &+= width
+    }
+    while i < count {
+        y.0[i] += a.0 * x[i]
+        y.1[i] += a.1 * x[i]
+        y.2[i] += a.2 * x[i]
+        y.3[i] += a.3 * x[i]
+        i &+= 1
+    }
+}
+
 /// y ← α·A·x + β·y for an m×n view A (pass `a.transposed` for Aᵀ), x of length n, y of length m.
 /// β = 0 overwrites y without reading it. Row-major A runs as m dot products; column-major
 /// (a transposed view) as n axpys; other strides element by element. Cost: 2mn flops.

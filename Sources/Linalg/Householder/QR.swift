@@ -91,12 +91,24 @@ func factorPanel<T: LinalgScalar>(_ a: MutableMatrixView<T>, tau: inout [T], off
             column[0] = alpha
             tau[offset + j] = t
             if t == 0 { continue }
-            // H = I − τvvᵀ with v = (1, column[1…]) on the later columns: c −= τ·(vᵀc)·v.
+            // H = I − τvvᵀ with v = (1, column[1…]) on the later columns: c −= τ·(vᵀc)·v, four
+            // columns per pass over v.
             let saved = column[0]
             column[0] = 1
-            for k in (j + 1)..<b {
+            let v = UnsafePointer(column), count = m - j
+            var k = j + 1
+            while k + 4 <= b {
+                let targets = (c.base + (k &* m &+ j), c.base + ((k + 1) &* m &+ j),
+                               c.base + ((k + 2) &* m &+ j), c.base + ((k + 3) &* m &+ j))
+                let products = dot4((UnsafePointer(targets.0), UnsafePointer(targets.1), UnsafePointer(targets.2),
+                                     UnsafePointer(targets.3)), v, count: count)
+                axpy4((-t * products.0, -t * products.1, -t * products.2, -t * products.3), v, into: targets, count: count)
+                k += 4
+            }
+            while k < b {
                 let target = c.base + (k &* m &+ j)
-                axpy(-t * dot(UnsafePointer(column), UnsafePointer(target), count: m - j), UnsafePointer(column), target, count: m - j)
+                axpy(-t * dot(v, UnsafePointer(target), count: count), v, target, count: count)
+                k += 1
             }
             column[0] = saved
         }

@@ -50,6 +50,29 @@ final class HouseholderTests: XCTestCase {
         XCTAssertLessThan(orthogonality(p), 50, "bidiagonalization \(T.self) \(m)×\(n) P")
     }
 
+    /// The four-vector update of the QR panel, every length through two SIMD widths and a tail.
+    func testAxpyIntoFourVectors() {
+        var generator = SeededGenerator(seed: 31)
+        for count in 0...40 {
+            let x = (0..<count).map { _ in Float.random(in: -1...1, using: &generator) }
+            let y = (0..<4).map { _ in (0..<count).map { _ in Float.random(in: -1...1, using: &generator) } }
+            let a: (Float, Float, Float, Float) = (0.5, -1.25, 3, -0.75)
+            var result = y.flatMap { $0 }
+            x.withUnsafeBufferPointer { x in
+                result.withUnsafeMutableBufferPointer { r in
+                    let base = r.baseAddress!
+                    axpy4(a, x.baseAddress!, into: (base, base + count, base + 2 * count, base + 3 * count), count: count)
+                }
+            }
+            let scales = [a.0, a.1, a.2, a.3]
+            for q in 0..<4 {
+                for i in 0..<count {
+                    XCTAssertEqual(result[q * count + i], y[q][i] + scales[q] * x[i], "length \(count), vector \(q), entry \(i)")
+                }
+            }
+        }
+    }
+
     func testQR() {
         for (m, n) in [(0, 0), (1, 1), (5, 1), (7, 7), (20, 9), (33, 17), (64, 64), (100, 37)] {
             checkQR(Float.self, m: m, n: n, seed: UInt64(m * 100 + n))

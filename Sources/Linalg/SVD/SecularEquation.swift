@@ -16,10 +16,35 @@
 struct SecularSolution {
     /// Singular values, ascending.
     var sigma: [Double]
-    /// Left singular vectors of M as columns (K × K).
-    var u: Matrix<Double>
-    /// Right singular vectors of M as columns (K × K).
-    var v: Matrix<Double>
+    /// The poles, the ẑ of Löwner's formula and the roots, from which vectors are formed.
+    let d: [Double]
+    let zHat: [Double]
+    let roots: [SecularRoot]
+
+    /// The left and right singular vectors of M for the values at `columns` (positions in
+    /// `sigma`), as the columns of two K × columns.count matrices. Each vector is formed as a
+    /// contiguous row and the rows are transposed at the end. Cost: ~6K flops per vector.
+    func vectors(_ columns: [Int]) -> (u: Matrix<Double>, v: Matrix<Double>) {
+        let k = d.count
+        var ut = Matrix<Double>(rows: columns.count, columns: k), vt = Matrix<Double>(rows: columns.count, columns: k)
+        var column = [Double](repeating: 0, count: k)
+        ut.withMutableView { ut in
+            vt.withMutableView { vt in
+                for (row, i) in columns.enumerated() {
+                    let (vNorm, dvNorm) = SecularEquation.secularVector(d: d, zHat: zHat, root: roots[i], into: &column)
+                    // u ∝ (−1, d_j·column_j for j ≥ 1) (d₀ = 0 adds nothing to dvNorm), v ∝ column.
+                    let (uScale, vScale) = (1 / (1 + dvNorm).squareRoot(), 1 / vNorm.squareRoot())
+                    let (uRow, vRow) = (ut.base + row * ut.leadingDimension, vt.base + row * vt.leadingDimension)
+                    uRow[0] = -uScale
+                    for j in 0..<k {
+                        vRow[j] = column[j] * vScale
+                        if j > 0 { uRow[j] = d[j] * column[j] * uScale }
+                    }
+                }
+            }
+        }
+        return (ut.transposed, vt.transposed)
+    }
 }
 
 /// A root σ_i stored as its nearer pole d_o and the offset τ = σ − d_o, so that d_j − σ_i is
@@ -30,7 +55,8 @@ struct SecularRoot {
 }
 
 enum SecularEquation {
-    /// Solves M's SVD. `d` ascending with d[0] = 0, gaps and |z| above the deflation tolerance.
+    /// Solves for M's singular values (the vectors follow from `SecularSolution.vectors`, for the
+    /// values wanted). `d` ascending with d[0] = 0, gaps and |z| above the deflation tolerance.
     static func solve(d: [Double], z: [Double], threads: Int) throws(LinalgError) -> SecularSolution {
         let k = d.count
         let zNormSquared = z.reduce(0) { $0 + $1 * $1 }
@@ -55,22 +81,7 @@ enum SecularEquation {
 
         // Löwner: the ẑ for which the computed σ are the exact singular values.
         let zHat = lownerZ(d: d, z: z, roots: roots)
-        var u = Matrix<Double>(rows: k, columns: k), v = Matrix<Double>(rows: k, columns: k)
-        var sigma = [Double](repeating: 0, count: k)
-        var column = [Double](repeating: 0, count: k)
-        for i in 0..<k {
-            let root = roots[i]
-            sigma[i] = d[root.origin] + root.tau
-            let (vNorm, dvNorm) = secularVector(d: d, zHat: zHat, root: root, into: &column)
-            // u ∝ (−1, d_j·column_j for j ≥ 1) (d₀ = 0 adds nothing to dvNorm), v ∝ column.
-            let (uScale, vScale) = (1 / (1 + dvNorm).squareRoot(), 1 / vNorm.squareRoot())
-            u[0, i] = -uScale
-            for j in 0..<k {
-                v[j, i] = column[j] * vScale
-                if j > 0 { u[j, i] = d[j] * column[j] * uScale }
-            }
-        }
-        return SecularSolution(sigma: sigma, u: u, v: v)
+        return SecularSolution(sigma: roots.map { d[$0.origin] + $0.tau }, d: d, zHat: zHat, roots: roots)
     }
 
     static let maximumIterations = 100

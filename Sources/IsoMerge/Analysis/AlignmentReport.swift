@@ -94,28 +94,23 @@ public struct AlignmentReport: Sendable {
         }
         var entries: [MergeMethod: [Entry]] = Dictionary(uniqueKeysWithValues: methods.map { ($0, []) })
         var spectra: [MergeMethod: [Double]] = [:]
-        // Tensors side by side, one core each (their SVDs are largely single-threaded), in order.
-        let width = max(1, options.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        // Tensors side by side, one core each (their SVDs are largely single-threaded), reported in order.
         let (allEngines, tiesState) = (engines, ties)
-        var done = 0
-        while done < matrices.count {
-            let window = Array(matrices[done..<min(matrices.count, done + width)])
-            let results = ResultBox<[MergeMethod: (Entry?, [Double])]>(count: window.count)
-            DispatchQueue.concurrentPerform(iterations: window.count) { w in
-                let item = window[w]
-                results.set(w, Result {
-                    try analyze(item.name, shape: item.entry.shape, methods: item.name == plotTensor ? Array(Set(methods + plotted)) : methods,
-                                reported: methods, engines: allEngines, reference: reference, ties: tiesState)
-                })
-            }
-            for (w, result) in try results.values().enumerated() {
-                for method in methods { entries[method]!.append(result[method]!.0!) }
-                if window[w].name == plotTensor { spectra = result.mapValues(\.1) }
-                progress?(MergeProgress(index: done + w + 1, count: matrices.count, tensor: window[w].name, bytesDone: 0,
-                                        bytesTotal: 0, elapsed: seconds(since: start), phase: "alignment"))
-            }
-            done += window.count
-        }
+        try TensorPipeline.run(sizes: matrices.map(\.entry.elementCount), budget: MergeEngine.memoryBudget,
+                               lanes: options.threads ?? Parallelism.maximumThreads, allThreads: options.threads,
+                               job: { index, threads in
+                                   let item = matrices[index]
+                                   return try analyze(item.name, shape: item.entry.shape,
+                                                      methods: item.name == plotTensor ? Array(Set(methods + plotted)) : methods,
+                                                      reported: methods, engines: allEngines, reference: reference, ties: tiesState,
+                                                      threads: threads)
+                               },
+                               consume: { index, result in
+                                   for method in methods { entries[method]!.append(result[method]!.0!) }
+                                   if matrices[index].name == plotTensor { spectra = result.mapValues(\.1) }
+                                   progress?(MergeProgress(index: index + 1, count: matrices.count, tensor: matrices[index].name,
+                                                           bytesDone: 0, bytesTotal: 0, elapsed: seconds(since: start), phase: "alignment"))
+                               })
         return AlignmentReport(tasks: models.map { ($0.path as NSString).lastPathComponent }, methods: methods,
                                tensors: matrices.map(\.name), entries: entries, plotTensor: plotTensor, spectra: spectra)
     }
@@ -123,16 +118,16 @@ public struct AlignmentReport: Sendable {
     /// One tensor under each method: its entry (for the `reported` methods) and τ_M's spectrum.
     static func analyze(_ name: String, shape: [Int], methods: [MergeMethod], reported: [MergeMethod],
                         engines: [MergeMethod: MergeEngine], reference: MergeEngine,
-                        ties: TIESModelState<Float>?) throws -> [MergeMethod: (Entry?, [Double])] {
+                        ties: TIESModelState<Float>?, threads: Int?) throws -> [MergeMethod: (Entry?, [Double])] {
         let (rows, columns) = (shape[0], shape[1])
         let taskVectors: [[Float]] = try reference.taskVectors(of: name)
         let matrixTaskVectors = taskVectors.map { Matrix(rows: rows, columns: columns, elements: $0) }
         var result: [MergeMethod: (Entry?, [Double])] = [:]
         for method in methods {
             let merged = try engines[method]!.mergeTaskVectors(taskVectors, name: name, shape: shape,
-                                                                ties: method == .ties ? ties : nil, threads: 1)
+                                                                ties: method == .ties ? ties : nil, threads: threads)
             let alignment = try SubspaceAlignment(taskVectors: matrixTaskVectors,
-                                                  merged: Matrix(rows: rows, columns: columns, elements: merged), threads: 1)
+                                                  merged: Matrix(rows: rows, columns: columns, elements: merged), threads: threads)
             let sigma = alignment.singularValues
             let largest = sigma.first ?? 0
             let mean = sigma.isEmpty ? 0 : sigma.reduce(0, +) / Double(sigma.count)

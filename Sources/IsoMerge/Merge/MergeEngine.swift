@@ -183,7 +183,7 @@ public final class MergeEngine: @unchecked Sendable {
         // writes finished ones in order; a tensor too large to share the memory budget runs alone
         // on every core.
         let items = order.map { planByName[$0.name]! }
-        try TensorPipeline.run(sizes: order.map(\.elementCount), budget: memoryBudget,
+        try TensorPipeline.run(sizes: order.map(\.elementCount), budget: Self.memoryBudget,
                                lanes: options.threads ?? Parallelism.maximumThreads, allThreads: options.threads,
                                job: { index, threads in try self.computeTensor(items[index], as: T.self, ties: ties, threads: threads) },
                                consume: { index, result in
@@ -198,7 +198,7 @@ public final class MergeEngine: @unchecked Sendable {
     /// Elements held at once (started, not yet written): about 2.7 ViT-B/32 MLP matrices
     /// (3072×768), which with their T + 1 inputs and SVD workspace keep peak memory near 0.4 GB
     /// at T = 8 (7 << 20 reached 0.49 GB with Iso-CTS, for no measurable speed).
-    private var memoryBudget: Int { 6 << 20 }
+    static let memoryBudget = 6 << 20
 
     /// One tensor: read, check, τ, merge.
     func computeTensor<T: LinalgScalar>(_ item: (name: String, entry: TensorEntry, merged: Bool), as _: T.Type,
@@ -256,19 +256,4 @@ public final class MergeEngine: @unchecked Sendable {
 
 func seconds(since start: UInt64) -> Double {
     Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-}
-
-/// Results of work done side by side, collected in order.
-final class ResultBox<Value>: @unchecked Sendable {
-    private var results: [Result<Value, Error>?]
-    private let lock = NSLock()
-    init(count: Int) { results = Array(repeating: nil, count: count) }
-    func set(_ index: Int, _ result: Result<Value, Error>) {
-        lock.lock()
-        results[index] = result
-        lock.unlock()
-    }
-    func values() throws -> [Value] {
-        try results.map { try $0!.get() }
-    }
 }

@@ -136,7 +136,7 @@ func reducePanel<T: LinalgScalar>(_ a: MutableMatrixView<T>, steps nb: Int, xt: 
             if !columnReady {
                 // Column i, gathered into v (a row-major column is strided by the matrix width;
                 // one pass in and one out instead of one per operation):
-                // A(i:, i) −= A(i:, :i)·Y(i, :i)ᵀ + X(i:, :i)·A(:i, i).
+                // A(i:, i) −= V(i:, :i)·Y(i, :i)ᵀ + X(i:, :i)·A(:i, i).
                 for r in 0..<(mm - i) { vp[r] = a[i + r, i] }
                 if i > 0 {
                     for r in 0..<i { wp[r] = yt[r, i] }
@@ -156,7 +156,7 @@ func reducePanel<T: LinalgScalar>(_ a: MutableMatrixView<T>, steps nb: Int, xt: 
             vp[0] = 1
             (vt.base + (i * vt.leadingDimension + i)).update(from: vp, count: mm - i)
             guard i < nn - 1 else { continue }
-            // Y(i+1:, i) = τq·(A(i:, i+1:)ᵀ v − Y(i+1:, :i)·(A(i:, :i)ᵀ v) − A(:i, i+1:)ᵀ·(X(i:, :i)ᵀ v))
+            // Y(i+1:, i) = τq·(A(i:, i+1:)ᵀ v − Y(i+1:, :i)·(V(i:, :i)ᵀ v) − A(:i, i+1:)ᵀ·(X(i:, :i)ᵀ v))
             let yRow = yt.base + (i * yt.leadingDimension + i + 1)
             if haveProduct && tq != 0 && abs(alpha) >= safeMinimum {
                 let s = 1 / (c0 - alpha)
@@ -191,7 +191,7 @@ func reducePanel<T: LinalgScalar>(_ a: MutableMatrixView<T>, steps nb: Int, xt: 
             e[start + i] = beta
             tauP[start + i] = tp
             row[0] = 1
-            // X(i+1:, i) = τp·(A(i+1:, i+1:)·u − h), h = A(i+1:, :i+1)·(Y(i+1:, :i+1)ᵀ u) + X(i+1:, :i)·(A(:i, i+1:)·u);
+            // X(i+1:, i) = τp·(A(i+1:, i+1:)·u − h), h = V(i+1:, :i+1)·(Y(i+1:, :i+1)ᵀ u) + X(i+1:, :i)·(A(:i, i+1:)·u);
             // −h first.
             let (below, width) = (mm - i - 1, nn - i - 1)
             let xRow = xt.base + (i * xt.leadingDimension + i + 1)

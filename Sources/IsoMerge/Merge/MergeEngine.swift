@@ -197,7 +197,8 @@ public final class MergeEngine: @unchecked Sendable {
 
     /// Elements held at once (started, not yet written): about 2.7 ViT-B/32 MLP matrices
     /// (3072×768), which with their T + 1 inputs and SVD workspace keep peak memory near 0.4 GB
-    /// at T = 8 (7 << 20 reached 0.49 GB with Iso-CTS, for no measurable speed).
+    /// at T = 8 (7 << 20 reached 0.49 GB with Iso-CTS while each thread still had its own malloc
+    /// arena, for no measurable speed).
     static let memoryBudget = 6 << 20
 
     /// One tensor: read, check, τ, merge.

@@ -16,6 +16,9 @@
 /// forms G in Float until a sweep's largest cosine falls below 10⁻⁴, and every later sweep,
 /// including the final one that transforms nothing, forms it in Double. Rows of norm ≤ ε·‖X‖_F
 /// are numerically zero and left alone, as in `orthogonalizeRows`.
+///
+/// Each sweep first orders the rows by decreasing norm (de Rijk's pivoting, blockwise), so that
+/// each block holds rows of similar size: 768², 11 → 10 sweeps, one thread 740–790 → 674 ms.
 @discardableResult
 func orthogonalizeRowsBlocked<T: LinalgScalar>(_ x: MutableMatrixView<T>, accumulator: MutableMatrixView<T>?,
                                                threads: Int = 1, blockSize b: Int = 24,
@@ -30,6 +33,7 @@ func orthogonalizeRowsBlocked<T: LinalgScalar>(_ x: MutableMatrixView<T>, accumu
     let parts = Parallelism.threads(requested: threads, flops: work * Double(blocks.count) / 2)
     var gramInWorkingPrecision = T.self == Float.self
     for sweep in 1...maximumSweeps {
+        sortRowsByNorm(x, accumulator: accumulator)
         let largestCosine = SendableMaximum()
         let transformed = sweepRoundRobin(rounds, parts: parts) { [gramInWorkingPrecision] i, j in
             orthogonalizeBlockPair(x, rows: Array(blocks[i]) + Array(blocks[j]), accumulator: accumulator,
@@ -87,6 +91,23 @@ func orthogonalizeBlockPair<T: LinalgScalar>(_ x: MutableMatrixView<T>, rows: [I
     rotate(x, gathered)
     if let accumulator { rotate(accumulator, gatherRows(accumulator, rows)) }
     return true
+}
+
+/// Reorders the rows of X (and the accumulator's alike) by decreasing norm (de Rijk), so that
+/// blocks pair rows of similar size. Cost: one pass over X, and a copy of both when the order changes.
+func sortRowsByNorm<T: LinalgScalar>(_ x: MutableMatrixView<T>, accumulator: MutableMatrixView<T>?) {
+    let squaredNorms = (0..<x.rows).map { i in
+        let row = UnsafePointer(x.base + i &* x.leadingDimension)
+        return dot(row, row, count: x.columns)
+    }
+    let order = squaredNorms.indices.sorted { squaredNorms[$0] > squaredNorms[$1] || (squaredNorms[$0] == squaredNorms[$1] && $0 < $1) }
+    if order.elementsEqual(squaredNorms.indices) { return }
+    for m in [x] + (accumulator.map { [$0] } ?? []) {
+        let sorted = gatherRows(m, order)
+        sorted.withView { s in
+            for i in 0..<m.rows { (m.base + i &* m.leadingDimension).update(from: s.base + i &* s.rowStride, count: m.columns) }
+        }
+    }
 }
 
 /// The listed rows of `m`, in that order, as a matrix.

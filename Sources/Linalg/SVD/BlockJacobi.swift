@@ -78,7 +78,7 @@ func orthogonalizeBlockPair<T: LinalgScalar>(_ x: MutableMatrixView<T>, rows: [I
     if cosine <= tolerance { return false }
     // One sweep of rotations on G makes the rows nearly orthogonal; the outer sweeps finish the job
     // (measured with the rows sorted by norm, 2 threads: one inner sweep beat two by 25–35 %, and
-    // b = 32 beat 16, 24, 40 and 48 by 6–40 %, at 768², 1024² and the MLP shapes).
+    // b = 32 beat 16, 24, 40 and 48 by 6–40 % at 768² and 1024², and 24 also at the other shapes).
     let wt: Matrix<T> = diagonalizingRotations(&gram, sweeps: 1).converted()
     func rotate(_ m: MutableMatrixView<T>, _ gathered: Matrix<T>) {
         var result = Matrix<T>(rows: p, columns: m.columns)

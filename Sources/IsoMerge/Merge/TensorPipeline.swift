@@ -10,7 +10,8 @@ import Foundation
 /// unequal cost, the consumer (writing the output) overlaps the computation, and peak memory stays
 /// near the budget however many tensors there are. A failed job stops new starts; the consumer
 /// reports the failure of the lowest index, after consuming everything before it. Results do not
-/// depend on the number of lanes, since a job's arithmetic does not.
+/// depend on the number of lanes: a job's arithmetic is the same on one thread or several
+/// (Linalg's guarantee), and results are consumed in index order.
 final class TensorPipeline<Value>: @unchecked Sendable {
     private let sizes: [Int]
     private let budget: Int

@@ -223,4 +223,31 @@ final class SVDTests: XCTestCase {
         let frobeniusSquared = partial.factor.elements.reduce(0) { $0 + $1 * $1 }
         XCTAssertEqual(frobeniusSquared, 2, accuracy: 1e-12)
     }
+
+    /// The block Jacobi's inner two-sided Jacobi: its result stays in Wᵀ·A·W with W orthogonal and
+    /// becomes diagonal (the outer iteration would converge even with a wrong inner step, only slower).
+    func testInnerTwoSidedJacobiDiagonalizes() {
+        var generator = SeededGenerator(seed: 77)
+        for p in [2, 3, 17, 64] {
+            let b = Matrix<Double>.random(rows: p, columns: p + 5, using: &generator)
+            let a0 = product(b, b.transposed)
+            let scale = a0.elements.map(abs).max()!
+            for sweeps in [1, 12] {
+                var a = a0
+                let wt = diagonalizingRotations(&a, sweeps: sweeps)
+                let similar = product(product(wt, a0), wt.transposed)
+                for i in 0..<p {
+                    for j in 0..<p {
+                        XCTAssertEqual(a[i, j], similar[i, j], accuracy: 1e-13 * Double(p) * scale, "p \(p), sweeps \(sweeps): A ≠ WᵀA₀W at (\(i), \(j))")
+                        XCTAssertEqual(a[i, j], a[j, i], "p \(p): result not symmetric")
+                    }
+                }
+                let identity = product(wt, wt.transposed)
+                for i in 0..<p { for j in 0..<p { XCTAssertEqual(identity[i, j], i == j ? 1 : 0, accuracy: 1e-13 * Double(p)) } }
+                if sweeps == 12 {
+                    for i in 0..<p { for j in 0..<p where i != j { XCTAssertLessThanOrEqual(abs(a[i, j]), 1e-13 * scale, "p \(p): not diagonal") } }
+                }
+            }
+        }
+    }
 }

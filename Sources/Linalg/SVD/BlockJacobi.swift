@@ -124,16 +124,19 @@ func gatherRows<T: LinalgScalar>(_ m: MutableMatrixView<T>, _ rows: [Int]) -> Ma
 
 /// Cyclic two-sided Jacobi on a symmetric A for at most `sweeps` sweeps (A ends nearly diagonal,
 /// Wᵀ·A·W), returning Wᵀ: its rows are the rotated basis, so X ← Wᵀ·X has Gram matrix WᵀAW.
-/// Rotations with |a_ij| ≤ ε·√(a_ii·a_jj) are skipped. Each rotation Rᵀ·A·R works on rows only:
-/// rows i and j of Rᵀ·A are rotated as vectors, and by symmetry columns i and j of the result
-/// are those rows, outside the 2×2 block, which becomes diag(a_ii − t·a_ij, a_jj + t·a_ij)
-/// (Rutishauser's formulas; t = tan of the angle). Wᵀ ← Rᵀ·Wᵀ on rows i, j. Cost: ~3p³ flops
-/// per sweep, all but the column copies in vector operations.
+/// Rotations with |a_ij| ≤ ε·√(a_ii·a_jj) are skipped. Only the upper triangle is kept current
+/// (as in LAPACK's symmetric Jacobi): a rotation (i, j) updates the pairs (a_ki, a_kj) for k < i,
+/// (a_ik, a_kj) for i < k < j and (a_ik, a_jk) for k > j — the last a vector operation on two
+/// rows — and sets the 2×2 block to diag(a_ii − t·a_ij, a_jj + t·a_ij) (Rutishauser's formulas;
+/// t = tan of the angle), touching 2p entries where rotating whole rows and copying them into
+/// the columns touched 4p. The lower triangle is restored at the end. Wᵀ ← Rᵀ·Wᵀ on rows i, j.
+/// Cost: ~3p³ flops per sweep.
 func diagonalizingRotations(_ a: inout Matrix<Double>, sweeps: Int) -> Matrix<Double> {
     let p = a.rows
     var wt = Matrix<Double>.identity(p)
     a.withMutableView { a in
         wt.withMutableView { wt in
+            let ld = a.leadingDimension
             for _ in 0..<sweeps {
                 var rotated = false
                 for i in 0..<(p - 1) {
@@ -145,21 +148,27 @@ func diagonalizingRotations(_ a: inout Matrix<Double>, sweeps: Int) -> Matrix<Do
                         let theta = (ajj - aii) / (2 * aij)
                         let t = (theta >= 0 ? 1 : -1) / (abs(theta) + (1 + theta * theta).squareRoot())
                         let c = 1 / (1 + t * t).squareRoot(), s = t * c
-                        let (rowI, rowJ) = (a.base + i &* a.leadingDimension, a.base + j &* a.leadingDimension)
-                        rotate(rowI, rowJ, count: p, cosine: c, sine: s)
-                        for k in 0..<p {
-                            a.base[k &* a.leadingDimension &+ i] = rowI[k]
-                            a.base[k &* a.leadingDimension &+ j] = rowJ[k]
+                        let (rowI, rowJ) = (a.base + i &* ld, a.base + j &* ld)
+                        for k in 0..<i {
+                            let (x, y) = (a.base[k &* ld &+ i], a.base[k &* ld &+ j])
+                            a.base[k &* ld &+ i] = c * x - s * y
+                            a.base[k &* ld &+ j] = s * x + c * y
                         }
+                        for k in (i + 1)..<j {
+                            let (x, y) = (rowI[k], a.base[k &* ld &+ j])
+                            rowI[k] = c * x - s * y
+                            a.base[k &* ld &+ j] = s * x + c * y
+                        }
+                        rotate(rowI + (j + 1), rowJ + (j + 1), count: p - j - 1, cosine: c, sine: s)
                         rowI[i] = aii - t * aij
                         rowJ[j] = ajj + t * aij
                         rowI[j] = 0
-                        rowJ[i] = 0
                         rotate(wt.base + i &* wt.leadingDimension, wt.base + j &* wt.leadingDimension, count: p, cosine: c, sine: s)
                     }
                 }
                 if !rotated { break }
             }
+            for i in 0..<p { for j in 0..<i { a[i, j] = a[j, i] } }
         }
     }
     return wt

@@ -129,6 +129,16 @@ func reducePanel<T: LinalgScalar>(_ a: MutableMatrixView<T>, steps nb: Int, xt: 
     fused.withUnsafeMutableBufferPointer { fusedBuffer in
         let vp = vBuffer.baseAddress!, wp = workBuffer.baseAddress!, w = fusedBuffer.baseAddress!
         let view = a.view
+        // y ← β·y − V(c:, :left)·Y(c, :left)ᵀ − X(c:, :right)·A(:right, c): what the panel's
+        // earlier steps owe column c from row c on (the trailing matrix is updated only after the panel).
+        func owedUpdate(column c: Int, left: Int, right: Int, into y: UnsafeMutablePointer<T>, beta: T) {
+            for r in 0..<left { wp[r] = yt[r, c] }
+            gemv(vt.view.submatrix(row: 0, column: c, rows: left, columns: mm - c).transposed, wp, into: y, alpha: -1, beta: beta)
+            if right > 0 {
+                for r in 0..<right { wp[r] = a[r, c] }
+                gemv(xt.view.submatrix(row: 0, column: c, rows: right, columns: mm - c).transposed, wp, into: y, alpha: -1, beta: 1)
+            }
+        }
         // Set by step i's fused pass for step i + 1: column i + 1 is already updated in vp, and
         // w = A(i+1:, i+2:)ᵀ·(that column).
         var columnReady = false
@@ -138,12 +148,7 @@ func reducePanel<T: LinalgScalar>(_ a: MutableMatrixView<T>, steps nb: Int, xt: 
                 // one pass in and one out instead of one per operation):
                 // A(i:, i) −= V(i:, :i)·Y(i, :i)ᵀ + X(i:, :i)·A(:i, i).
                 for r in 0..<(mm - i) { vp[r] = a[i + r, i] }
-                if i > 0 {
-                    for r in 0..<i { wp[r] = yt[r, i] }
-                    gemv(vt.view.submatrix(row: 0, column: i, rows: i, columns: mm - i).transposed, wp, into: vp, alpha: -1, beta: 1)
-                    for r in 0..<i { wp[r] = a[r, i] }
-                    gemv(xt.view.submatrix(row: 0, column: i, rows: i, columns: mm - i).transposed, wp, into: vp, alpha: -1, beta: 1)
-                }
+                if i > 0 { owedUpdate(column: i, left: i, right: i, into: vp, beta: 1) }
             }
             let haveProduct = columnReady
             columnReady = false
@@ -207,14 +212,7 @@ func reducePanel<T: LinalgScalar>(_ a: MutableMatrixView<T>, steps nb: Int, xt: 
             if i + 1 < nb && i + 2 < nn {
                 // ĉ = column i + 1 updated by everything but this step's x (whose U entry A(i, i+1) is 1):
                 // the corrections go to vp, the pass adds the stored column as it reads each row.
-                for r in 0...i { wp[r] = yt[r, i + 1] }
-                gemv(vt.view.submatrix(row: 0, column: i + 1, rows: i + 1, columns: below).transposed, wp, into: vp,
-                     alpha: -1)
-                if i > 0 {
-                    for r in 0..<i { wp[r] = a[r, i + 1] }
-                    gemv(xt.view.submatrix(row: 0, column: i + 1, rows: i, columns: below).transposed, wp,
-                         into: vp, alpha: -1, beta: 1)
-                }
+                owedUpdate(column: i + 1, left: i + 1, right: i, into: vp, beta: 0)
                 fusedProductPass(trailing, u, tau: tp, x: xRow, column: vp, w: w)
                 columnReady = true
             } else {

@@ -83,11 +83,7 @@ func orthogonalizeBlockPair<T: LinalgScalar>(_ x: MutableMatrixView<T>, rows: [I
     func rotate(_ m: MutableMatrixView<T>, _ gathered: Matrix<T>) {
         var result = Matrix<T>(rows: p, columns: m.columns)
         wt.withView { a in gathered.withView { b in result.withMutableView { c in gemm(a, b, into: c, threads: 1) } } }
-        result.withView { res in
-            for (k, row) in rows.enumerated() {
-                (m.base + row &* m.leadingDimension).update(from: res.base + k &* res.rowStride, count: m.columns)
-            }
-        }
+        scatterRows(result, into: m, rows)
     }
     rotate(x, gathered)
     if let accumulator { rotate(accumulator, gatherRows(accumulator, rows)) }
@@ -104,10 +100,7 @@ func sortRowsByNorm<T: LinalgScalar>(_ x: MutableMatrixView<T>, accumulator: Mut
     let order = squaredNorms.indices.sorted { squaredNorms[$0] > squaredNorms[$1] || (squaredNorms[$0] == squaredNorms[$1] && $0 < $1) }
     if order.elementsEqual(squaredNorms.indices) { return }
     for m in [x] + (accumulator.map { [$0] } ?? []) {
-        let sorted = gatherRows(m, order)
-        sorted.withView { s in
-            for i in 0..<m.rows { (m.base + i &* m.leadingDimension).update(from: s.base + i &* s.rowStride, count: m.columns) }
-        }
+        scatterRows(gatherRows(m, order), into: m, Array(0..<m.rows))
     }
 }
 
@@ -122,14 +115,23 @@ func gatherRows<T: LinalgScalar>(_ m: MutableMatrixView<T>, _ rows: [Int]) -> Ma
     return gathered
 }
 
+/// Row k of `source` into row rows[k] of `m`: the inverse of `gatherRows`.
+func scatterRows<T: LinalgScalar>(_ source: Matrix<T>, into m: MutableMatrixView<T>, _ rows: [Int]) {
+    source.withView { s in
+        for (k, row) in rows.enumerated() {
+            (m.base + row &* m.leadingDimension).update(from: s.base + k &* s.rowStride, count: m.columns)
+        }
+    }
+}
+
 /// Cyclic two-sided Jacobi on a symmetric A for at most `sweeps` sweeps (A ends nearly diagonal,
 /// Wᵀ·A·W), returning Wᵀ: its rows are the rotated basis, so X ← Wᵀ·X has Gram matrix WᵀAW.
 /// Rotations with |a_ij| ≤ ε·√(a_ii·a_jj) are skipped. Only the upper triangle is kept current
 /// (as in LAPACK's symmetric Jacobi): a rotation (i, j) updates the pairs (a_ki, a_kj) for k < i,
 /// (a_ik, a_kj) for i < k < j and (a_ik, a_jk) for k > j — the last a vector operation on two
 /// rows — and sets the 2×2 block to diag(a_ii − t·a_ij, a_jj + t·a_ij) (Rutishauser's formulas;
-/// t = tan of the angle), touching 2p entries where rotating whole rows and copying them into
-/// the columns touched 4p. The lower triangle is restored at the end. Wᵀ ← Rᵀ·Wᵀ on rows i, j.
+/// t = tan of the angle): 2p entries per rotation where updating whole rows and columns takes 4p.
+/// The lower triangle is restored at the end. Wᵀ ← Rᵀ·Wᵀ on rows i, j.
 /// Cost: ~3p³ flops per sweep.
 func diagonalizingRotations(_ a: inout Matrix<Double>, sweeps: Int) -> Matrix<Double> {
     let p = a.rows

@@ -267,14 +267,14 @@ enum BidiagonalDivideAndConquer {
         // New vectors: [Ũ or W̃ (kept columns) · the small problem's vectors | deflated columns | null column].
         let nullColumn = extraColumn ? [m - 1] : []
         var newW = Matrix<Double>(rows: wt.rows, columns: chosen.count + nullColumn.count)
-        let small = solution.vectors(chosenKept)
+        let small = solution.vectors(chosenKept, left: ut != nil)
         newW.place(multiplyColumns(wt, kept, by: small.v, splitRow: vectors ? k + 1 : 1,
                                    support: wSupport, threads: threads), row: 0, column: 0)
         newW.place(wt.selecting(columns: chosenDeflated + nullColumn), row: 0, column: chosenKept.count)
         var newU: Matrix<Double>? = nil
         if let ut {
             var u = Matrix<Double>(rows: n, columns: chosen.count)
-            u.place(multiplyColumns(ut, kept, by: small.u, splitRow: k + 1,
+            u.place(multiplyColumns(ut, kept, by: small.u!, splitRow: k + 1,
                                     support: uSupport, threads: threads), row: 0, column: 0)
             u.place(ut.selecting(columns: chosenDeflated), row: 0, column: chosenKept.count)
             newU = u

@@ -34,9 +34,7 @@ public struct PolarDecomposition<T: LinalgScalar>: Sendable {
             self.init(svd: svd, threshold: relativeThreshold * (svd.singularValues.first ?? 0), threads: threads)
             return
         }
-        if let index = firstNonFiniteIndex(a.elements) {
-            throw LinalgError.nonFiniteInput(row: index / n, column: index % n)
-        }
+        try requireFinite(a)
         let tall = m >= n ? a : a.transposed
         let qr = QRFactorization(tall, threads: threads)
         let inner = try PolarDecomposition(qr.r, relativeThreshold: relativeThreshold, algorithm: algorithm, threads: threads)

@@ -77,10 +77,15 @@ func computeSVD<T: LinalgScalar>(_ a: Matrix<T>, algorithm: SVDAlgorithm, vector
 /// max |aᵢⱼ|, or an error naming the first NaN or ±∞.
 func largestMagnitude<T: LinalgScalar>(_ a: Matrix<T>) throws(LinalgError) -> T {
     let (largest, allFinite) = magnitudeScan(a.elements)
-    if !allFinite, let index = a.elements.firstIndex(where: { !$0.isFinite }) {
+    if !allFinite { try requireFinite(a) }
+    return largest
+}
+
+/// An error naming the first NaN or ±∞ of `a`, if it has one.
+func requireFinite<T: LinalgScalar>(_ a: Matrix<T>) throws(LinalgError) {
+    if let index = firstNonFiniteIndex(a.elements) {
         throw LinalgError.nonFiniteInput(row: index / a.columns, column: index % a.columns)
     }
-    return largest
 }
 
 /// m ≥ n: [QR] → bidiagonalization → divide and conquer → back-transformation, the last two

@@ -21,12 +21,12 @@ struct SecularSolution {
     let zHat: [Double]
     let roots: [SecularRoot]
 
-    /// The left and right singular vectors of M for the values at `columns` (positions in
-    /// `sigma`), as the columns of two K × columns.count matrices. Each vector is formed as a
-    /// contiguous row and the rows are transposed at the end. Cost: ~6K flops per vector.
-    func vectors(_ columns: [Int]) -> (u: Matrix<Double>, v: Matrix<Double>) {
+    /// The right (and with `left`, the left) singular vectors of M for the values at `columns`
+    /// (positions in `sigma`), as the columns of K × columns.count matrices. Each vector is formed
+    /// as a contiguous row and the rows are transposed at the end. Cost: ~6K flops per vector.
+    func vectors(_ columns: [Int], left: Bool) -> (u: Matrix<Double>?, v: Matrix<Double>) {
         let k = d.count
-        var ut = Matrix<Double>(rows: columns.count, columns: k), vt = Matrix<Double>(rows: columns.count, columns: k)
+        var ut = Matrix<Double>(rows: left ? columns.count : 0, columns: k), vt = Matrix<Double>(rows: columns.count, columns: k)
         var column = [Double](repeating: 0, count: k)
         ut.withMutableView { ut in
             vt.withMutableView { vt in
@@ -34,16 +34,16 @@ struct SecularSolution {
                     let (vNorm, dvNorm) = SecularEquation.secularVector(d: d, zHat: zHat, root: roots[i], into: &column)
                     // u ∝ (−1, d_j·column_j for j ≥ 1) (d₀ = 0 adds nothing to dvNorm), v ∝ column.
                     let (uScale, vScale) = (1 / (1 + dvNorm).squareRoot(), 1 / vNorm.squareRoot())
-                    let (uRow, vRow) = (ut.base + row * ut.leadingDimension, vt.base + row * vt.leadingDimension)
+                    let vRow = vt.base + row * vt.leadingDimension
+                    for j in 0..<k { vRow[j] = column[j] * vScale }
+                    guard left else { continue }
+                    let uRow = ut.base + row * ut.leadingDimension
                     uRow[0] = -uScale
-                    for j in 0..<k {
-                        vRow[j] = column[j] * vScale
-                        if j > 0 { uRow[j] = d[j] * column[j] * uScale }
-                    }
+                    for j in 1..<k { uRow[j] = d[j] * column[j] * uScale }
                 }
             }
         }
-        return (ut.transposed, vt.transposed)
+        return (left ? ut.transposed : nil, vt.transposed)
     }
 }
 

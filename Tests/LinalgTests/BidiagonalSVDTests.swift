@@ -3,11 +3,18 @@ import XCTest
 
 /// Divide and conquer on bidiagonals: residual, orthogonality, and values-only agreement.
 final class BidiagonalSVDTests: XCTestCase {
+    /// Checks both precisions of the accumulated vectors: Double, and Float (what a Float SVD uses),
+    /// each against its own ε.
     func check(d: [Double], e: [Double], label: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        try check(d: d, e: e, label: "\(label) Double", precision: Double.self, file: file, line: line)
+        try check(d: d, e: e, label: "\(label) Float", precision: Float.self, file: file, line: line)
+    }
+
+    func check<V: LinalgScalar>(d: [Double], e: [Double], label: String, precision: V.Type, file: StaticString, line: UInt) throws {
         let n = d.count
-        let full = try BidiagonalDivideAndConquer.svd(d: d, e: e, vectors: true, threads: 2)
-        let values = try BidiagonalDivideAndConquer.svd(d: d, e: e, vectors: false, threads: 1)
-        let u = full.u!, v = full.v!
+        let full = try BidiagonalDivideAndConquer.svd(d: d, e: e, vectors: true, threads: 2, precision: V.self)
+        let values = try BidiagonalDivideAndConquer.svd(d: d, e: e, vectors: false, threads: 1, precision: Double.self)
+        let u = full.u!.converted(to: Double.self), v = full.v!.converted(to: Double.self)
         let norm = max(d.map(abs).max() ?? 0, e.map(abs).max() ?? 0)
         var residual = 0.0, uOrth = 0.0, vOrth = 0.0
         for i in 0..<n {
@@ -25,7 +32,7 @@ final class BidiagonalSVDTests: XCTestCase {
                 vOrth = max(vOrth, abs(vtv - (i == j ? 1 : 0)))
             }
         }
-        let eps = Double.ulpOfOne
+        let eps = Double(V.ulpOfOne)
         XCTAssertLessThan(residual / (max(norm, 1e-300) * Double(n) * eps), 50, "\(label) residual", file: file, line: line)
         XCTAssertLessThan(uOrth / (Double(n) * eps), 50, "\(label) U orthogonality", file: file, line: line)
         XCTAssertLessThan(vOrth / (Double(n) * eps), 50, "\(label) V orthogonality", file: file, line: line)
@@ -42,6 +49,27 @@ final class BidiagonalSVDTests: XCTestCase {
             let d = (0..<n).map { _ in Double.random(in: -1...1, using: &generator) }
             let e = (0..<max(0, n - 1)).map { _ in Double.random(in: -1...1, using: &generator) }
             try check(d: d, e: e, label: "random n=\(n)")
+        }
+    }
+
+    /// A leaf met in the SVD of a 300×120 matrix of five repeated columns (Double): all entries
+    /// far below 1, so that their squares underflow. Unscaled, the leaf's one-sided Jacobi never
+    /// saw its rows as orthogonal and gave up after 60 sweeps.
+    func testEntriesWhoseSquaresUnderflow() throws {
+        let d = [-2.945260002282358e-146, -5.802094831296209e-146, -2.3702929639301156e-146, 4.935208965333242e-158,
+                 -3.976089033772282e-161, 4.196142477621078e-162, 2.0058486734545714e-162, 2.951321602653399e-163,
+                 -1.5571883769403963e-173, 8.716550620668536e-176, -2.353281200866388e-175, -3.1481130383585324e-177,
+                 1.2931220167938342e-179, -4.4778694877107326e-191]
+        let e = [-7.169328970618148e-146, 8.028282172175307e-146, 3.3554905876603716e-147, -4.476560163596011e-158,
+                 5.462907669569361e-161, 6.628984773343612e-162, -1.0189562391020932e-161, 3.6943960200918876e-163,
+                 -3.1823758541609226e-173, 2.4647553848138368e-175, 2.2871759520326078e-175, -2.5215660275723763e-177,
+                 6.4434491906952776e-180]
+        try check(d: d, e: e, label: "near underflow, n=14")
+        var generator = SeededGenerator(seed: 23)
+        for n in [5, 24, 60] {
+            let d = (0..<n).map { i in Double.random(in: -1...1, using: &generator) * pow(10, -150 - 3 * Double(i)) }
+            let e = (0..<(n - 1)).map { i in Double.random(in: -1...1, using: &generator) * pow(10, -150 - 3 * Double(i)) }
+            try check(d: d, e: e, label: "graded near underflow, n=\(n)")
         }
     }
 

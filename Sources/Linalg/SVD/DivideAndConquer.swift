@@ -11,18 +11,22 @@
 /// bidiagonals. Without vectors only the first and last rows of W are carried (they are all
 /// z needs), making the whole computation O(n²).
 ///
-/// Everything here is Double: B has only O(n) entries, and the GEMMs are a small part of an SVD.
-struct BidiagonalFactors {
+/// Precision: B, the deflation decisions, the secular equation and the small problems' vectors are
+/// Double (O(n²) work). The accumulated vectors — and the merges' GEMMs, most of the flops — are
+/// in `V`, the working precision of the SVD that asked (as LAPACK's sbdsdc works in single): a
+/// Float SVD's GEMMs then run at twice Double's rate and move half the bytes. Values-only calls
+/// use V = Double, so that z (from W's first and last rows) and σ keep Double accuracy.
+struct BidiagonalFactors<V: LinalgScalar> {
     /// Singular values (unordered below the top level).
     var sigma: [Double]
     /// Left vectors as columns, n × n (nil without vectors).
-    var u: Matrix<Double>?
+    var u: Matrix<V>?
     /// Right vectors as columns: all m rows with vectors, else only rows 0 and m − 1 (2 × m).
-    var w: Matrix<Double>
+    var w: Matrix<V>
     /// The column of U and W holding the vectors of σᵢ, nil where they were not formed.
     var vectorColumn: [Int?]
 
-    init(sigma: [Double], u: Matrix<Double>?, w: Matrix<Double>, vectorColumn: [Int?]? = nil) {
+    init(sigma: [Double], u: Matrix<V>?, w: Matrix<V>, vectorColumn: [Int?]? = nil) {
         self.sigma = sigma
         self.u = u
         self.w = w
@@ -32,22 +36,9 @@ struct BidiagonalFactors {
     /// The same factors with vectors only for the `count` largest values (nil: all of them).
     func keepingVectors(ofLargest count: Int?) -> BidiagonalFactors {
         guard let count, count < sigma.count, let u else { return self }
-        let chosen = Self.largest(count, of: sigma)
+        let chosen = BidiagonalDivideAndConquer.largest(count, of: sigma)
         return BidiagonalFactors(sigma: sigma, u: u.selecting(columns: chosen), w: w.selecting(columns: chosen),
-                                 vectorColumn: Self.columns(of: chosen, among: sigma.count))
-    }
-
-    /// Positions of the `count` largest values (ties by position), ascending; all with nil.
-    static func largest(_ count: Int?, of values: [Double]) -> [Int] {
-        guard let count else { return Array(values.indices) }
-        return Array(BidiagonalDivideAndConquer.descendingOrder(values).prefix(count)).sorted()
-    }
-
-    /// `vectorColumn` for vectors formed for the ascending positions `chosen`, in that order.
-    static func columns(of chosen: [Int], among count: Int) -> [Int?] {
-        var vectorColumn = [Int?](repeating: nil, count: count)
-        for (column, position) in chosen.enumerated() { vectorColumn[position] = column }
-        return vectorColumn
+                                 vectorColumn: BidiagonalDivideAndConquer.vectorColumns(of: chosen, among: sigma.count))
     }
 }
 
@@ -55,16 +46,17 @@ enum BidiagonalDivideAndConquer {
     static let leafSize = 24
 
     /// The SVD of the square upper bidiagonal with diagonal `d` and superdiagonal `e`:
-    /// σ descending, U and W (= V) with matching column order. With `leading` = k, only the
-    /// vectors of the k largest values are formed (σ still has all n values): the top merge —
-    /// three quarters of the GEMM work — then multiplies by k columns instead of n. They are
-    /// the same vectors, bit for bit, as the first k of the full result.
-    static func svd(d: [Double], e: [Double], vectors: Bool, leading: Int? = nil, threads: Int) throws(LinalgError)
-        -> (sigma: [Double], u: Matrix<Double>?, v: Matrix<Double>?) {
+    /// σ descending, U and W (= V) with matching column order, the vectors in precision `V`. With
+    /// `leading` = k, only the vectors of the k largest values are formed (σ still has all n
+    /// values): the top merge — three quarters of the GEMM work — then multiplies by k columns
+    /// instead of n. They are the same vectors, bit for bit, as the first k of the full result.
+    static func svd<V: LinalgScalar>(d: [Double], e: [Double], vectors: Bool, leading: Int? = nil, threads: Int,
+                                     precision: V.Type) throws(LinalgError)
+        -> (sigma: [Double], u: Matrix<V>?, v: Matrix<V>?) {
         let n = d.count
         if n == 0 { return ([], vectors ? Matrix(rows: 0, columns: 0) : nil, vectors ? Matrix(rows: 0, columns: 0) : nil) }
-        let factors = try solve(d: d[...], e: e[...], extraColumn: false, vectors: vectors, leading: vectors ? leading : nil,
-                                threads: threads)
+        let factors: BidiagonalFactors<V> = try solve(d: d[...], e: e[...], extraColumn: false, vectors: vectors,
+                                                      leading: vectors ? leading : nil, threads: threads)
         let order = descendingOrder(factors.sigma)
         let sigma = order.map { factors.sigma[$0] }
         guard vectors, let u = factors.u else { return (sigma, nil, nil) }
@@ -72,13 +64,26 @@ enum BidiagonalDivideAndConquer {
         return (sigma, u.selecting(columns: vectorOrder), factors.w.selecting(columns: vectorOrder))
     }
 
+    /// Positions of the `count` largest values (ties by position), ascending; all with nil.
+    static func largest(_ count: Int?, of values: [Double]) -> [Int] {
+        guard let count else { return Array(values.indices) }
+        return Array(descendingOrder(values).prefix(count)).sorted()
+    }
+
+    /// `vectorColumn` for vectors formed for the ascending positions `chosen`, in that order.
+    static func vectorColumns(of chosen: [Int], among count: Int) -> [Int?] {
+        var vectorColumn = [Int?](repeating: nil, count: count)
+        for (column, position) in chosen.enumerated() { vectorColumn[position] = column }
+        return vectorColumn
+    }
+
     /// Positions of `values` sorted by value, descending; ties by position.
     static func descendingOrder(_ values: [Double]) -> [Int] {
         values.indices.sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }
     }
 
-    static func solve(d: ArraySlice<Double>, e: ArraySlice<Double>, extraColumn: Bool, vectors: Bool, leading: Int? = nil,
-                      threads: Int) throws(LinalgError) -> BidiagonalFactors {
+    static func solve<V: LinalgScalar>(d: ArraySlice<Double>, e: ArraySlice<Double>, extraColumn: Bool, vectors: Bool,
+                                       leading: Int? = nil, threads: Int) throws(LinalgError) -> BidiagonalFactors<V> {
         if d.count <= leafSize {
             return try leaf(d: d, e: e, extraColumn: extraColumn, vectors: vectors).keepingVectors(ofLargest: leading)
         }
@@ -89,13 +94,13 @@ enum BidiagonalDivideAndConquer {
         let lowerE = e[(e.startIndex + k + 1)...]
         let upperD = d[d.startIndex..<(d.startIndex + k)]
         let upperE = e[e.startIndex..<(e.startIndex + k)]
-        var children: [BidiagonalFactors?] = [nil, nil]
+        var children: [BidiagonalFactors<V>?] = [nil, nil]
         var failure: LinalgError?
         if threads > 1 && n >= 256 {
-            let box = ChildBox()
+            let box = ChildBox<V>()
             Parallelism.forEach(2) { side in
                 do {
-                    let result = side == 0
+                    let result: BidiagonalFactors<V> = side == 0
                         ? try solve(d: upperD, e: upperE, extraColumn: true, vectors: vectors, threads: threads / 2)
                         : try solve(d: lowerD, e: lowerE, extraColumn: extraColumn, vectors: vectors, threads: threads - threads / 2)
                     box.set(side, result)
@@ -115,23 +120,29 @@ enum BidiagonalDivideAndConquer {
     }
 
     /// Results of the two concurrently solved halves.
-    final class ChildBox: @unchecked Sendable {
-        var results: [BidiagonalFactors?] = [nil, nil]
+    final class ChildBox<V: LinalgScalar>: @unchecked Sendable {
+        var results: [BidiagonalFactors<V>?] = [nil, nil]
         var failure: LinalgError?
         private let lock = Lock()
-        func set(_ side: Int, _ value: BidiagonalFactors) { lock.locked { results[side] = value } }
+        func set(_ side: Int, _ value: BidiagonalFactors<V>) { lock.locked { results[side] = value } }
         func fail(_ error: LinalgError) { lock.locked { failure = error } }
     }
 
     /// A leaf: one-sided Jacobi on the dense n×m bidiagonal. B = Rᵀ·X with R the accumulated
     /// rotations and X's rows orthogonal, so U = Rᵀ, σᵢ = ‖xᵢ‖, and W's columns are the
-    /// normalized rows (completed to an orthonormal basis of ℝᵐ).
-    static func leaf(d: ArraySlice<Double>, e: ArraySlice<Double>, extraColumn: Bool, vectors: Bool) throws(LinalgError) -> BidiagonalFactors {
+    /// normalized rows (completed to an orthonormal basis of ℝᵐ). Computed in Double, then
+    /// rounded to `V`. The leaf is first scaled by a power of two to largest entry in [1, 2): a
+    /// leaf of a nearly rank-deficient matrix can hold entries of 10⁻¹⁶⁰ whose squares underflow,
+    /// and Jacobi's dot products would then never see the rows as orthogonal.
+    static func leaf<V: LinalgScalar>(d: ArraySlice<Double>, e: ArraySlice<Double>, extraColumn: Bool,
+                                      vectors: Bool) throws(LinalgError) -> BidiagonalFactors<V> {
         let n = d.count, m = n + (extraColumn ? 1 : 0)
+        let largest = max(d.lazy.map(abs).max() ?? 0, e.lazy.map(abs).max() ?? 0)
+        let (first, second) = powerOfTwoScaling(toUnit: largest)
         var b = Matrix<Double>(rows: n, columns: m)
         for i in 0..<n {
-            b[i, i] = d[d.startIndex + i]
-            if i + 1 < m { b[i, i + 1] = e[e.startIndex + i] }
+            b[i, i] = d[d.startIndex + i] * first * second
+            if i + 1 < m { b[i, i + 1] = e[e.startIndex + i] * first * second }
         }
         var rotations = Matrix<Double>.identity(n)
         var failure: LinalgError?
@@ -147,50 +158,51 @@ enum BidiagonalDivideAndConquer {
         let negligible = b.withView { negligibleRowNormSquared($0) }
         for i in 0..<n {
             let squared = (0..<m).reduce(0.0) { $0 + b[i, $1] * b[i, $1] }
-            sigma[i] = squared.squareRoot()
+            let norm = squared.squareRoot()
+            sigma[i] = norm / first / second
             if squared <= negligible { missing.append(i); continue }
-            let norm = sigma[i]
             for j in 0..<m { rows[i, j] = b[i, j] / norm }
         }
         if extraColumn { missing.append(n) }
         rows.withMutableView { completeOrthonormalRows($0, missing: missing) }
         if vectors {
-            return BidiagonalFactors(sigma: sigma, u: rotations.transposed, w: rows.transposed)
+            return BidiagonalFactors(sigma: sigma, u: rotations.transposed.converted(), w: rows.transposed.converted())
         }
-        return BidiagonalFactors(sigma: sigma, u: nil, w: rows.transposed.selecting(rows: [0, m - 1]))
+        return BidiagonalFactors(sigma: sigma, u: nil, w: rows.transposed.selecting(rows: [0, m - 1]).converted())
     }
 
     /// One merge (LAPACK's lasd1–lasd3, restructured).
     /// With `leading` (top level only), only the vectors of that many largest values are formed.
-    static func merge(upper: BidiagonalFactors, lower: BidiagonalFactors, alpha: Double, beta: Double, k: Int, n2: Int,
-                      extraColumn: Bool, vectors: Bool, leading: Int? = nil, threads: Int) throws(LinalgError) -> BidiagonalFactors {
+    static func merge<V: LinalgScalar>(upper: BidiagonalFactors<V>, lower: BidiagonalFactors<V>, alpha: Double, beta: Double,
+                                       k: Int, n2: Int, extraColumn: Bool, vectors: Bool, leading: Int? = nil,
+                                       threads: Int) throws(LinalgError) -> BidiagonalFactors<V> {
         precondition(leading == nil || !extraColumn, "leading vectors are selected at the top level only")
         let n = k + 1 + n2, m = n + (extraColumn ? 1 : 0), m2 = m - k - 1
         // Scale to max 1 so that squares neither overflow nor underflow.
         let scale = max(abs(alpha), abs(beta), upper.sigma.max() ?? 0, lower.sigma.max() ?? 0)
         // Ũ = diag(U₁, 1, U₂) and W̃ = diag(W₁, W₂) (or their first and last rows).
-        var ut: Matrix<Double>? = nil
+        var ut: Matrix<V>? = nil
         if vectors, let u1 = upper.u, let u2 = lower.u {
-            var u = Matrix<Double>(rows: n, columns: n)
+            var u = Matrix<V>(rows: n, columns: n)
             u.place(u1, row: 0, column: 0)
             u[k, k] = 1
             u.place(u2, row: k + 1, column: k + 1)
             ut = u
         }
-        var wt: Matrix<Double>
+        var wt: Matrix<V>
         let lastRowOfW1: [Double], firstRowOfW2: [Double]
         if vectors {
             wt = Matrix(rows: m, columns: m)
             wt.place(upper.w, row: 0, column: 0)
             wt.place(lower.w, row: k + 1, column: k + 1)
-            lastRowOfW1 = (0...k).map { upper.w[k, $0] }
+            lastRowOfW1 = (0...k).map { Double(upper.w[k, $0]) }
         } else {
             wt = Matrix(rows: 2, columns: m)
             wt.place(upper.w.selecting(rows: [0]), row: 0, column: 0)
             wt.place(lower.w.selecting(rows: [1]), row: 1, column: k + 1)
-            lastRowOfW1 = (0...k).map { upper.w[1, $0] }
+            lastRowOfW1 = (0...k).map { Double(upper.w[1, $0]) }
         }
-        firstRowOfW2 = (0..<m2).map { lower.w[0, $0] }
+        firstRowOfW2 = (0..<m2).map { Double(lower.w[0, $0]) }
         // Which row blocks (split at row k + 1, or W̃'s row 1 without vectors) each column of W̃ and
         // Ũ has entries in; rotations below merge them.
         var wSupport = (0..<m).map { $0 <= k ? Support.upper : Support.lower }
@@ -261,25 +273,25 @@ enum BidiagonalDivideAndConquer {
         let solution = try SecularEquation.solve(d: kept.map { d[$0] }, z: kept.map { z[$0] }, threads: threads)
         let sigma = solution.sigma.map { $0 * scale } + deflated.map { d[$0] * scale }
         // Which values get vectors: all, or the `leading` largest (positions in `sigma`, ascending).
-        let chosen = BidiagonalFactors.largest(leading, of: sigma)
+        let chosen = largest(leading, of: sigma)
         let chosenKept = chosen.filter { $0 < kept.count }
         let chosenDeflated = chosen.filter { $0 >= kept.count }.map { deflated[$0 - kept.count] }
         // New vectors: [Ũ or W̃ (kept columns) · the small problem's vectors | deflated columns | null column].
         let nullColumn = extraColumn ? [m - 1] : []
-        var newW = Matrix<Double>(rows: wt.rows, columns: chosen.count + nullColumn.count)
-        let small = solution.vectors(chosenKept, left: ut != nil)
+        var newW = Matrix<V>(rows: wt.rows, columns: chosen.count + nullColumn.count)
+        let small: (u: Matrix<V>?, v: Matrix<V>) = solution.vectors(chosenKept, left: ut != nil)
         newW.place(multiplyColumns(wt, kept, by: small.v, splitRow: vectors ? k + 1 : 1,
                                    support: wSupport, threads: threads), row: 0, column: 0)
         newW.place(wt.selecting(columns: chosenDeflated + nullColumn), row: 0, column: chosenKept.count)
-        var newU: Matrix<Double>? = nil
+        var newU: Matrix<V>? = nil
         if let ut {
-            var u = Matrix<Double>(rows: n, columns: chosen.count)
+            var u = Matrix<V>(rows: n, columns: chosen.count)
             u.place(multiplyColumns(ut, kept, by: small.u!, splitRow: k + 1,
                                     support: uSupport, threads: threads), row: 0, column: 0)
             u.place(ut.selecting(columns: chosenDeflated), row: 0, column: chosenKept.count)
             newU = u
         }
-        return BidiagonalFactors(sigma: sigma, u: newU, w: newW, vectorColumn: BidiagonalFactors.columns(of: chosen, among: n))
+        return BidiagonalFactors(sigma: sigma, u: newU, w: newW, vectorColumn: vectorColumns(of: chosen, among: n))
     }
 
     /// The row blocks a column of Ũ or W̃ has entries in: a child's block (rows up to the split,
@@ -298,8 +310,8 @@ enum BidiagonalDivideAndConquer {
     }
 
     /// (col_p, col_q) ← (c·col_p − s·col_q, s·col_p + c·col_q).
-    static func rotateColumns(_ a: inout Matrix<Double>, _ p: Int, _ q: Int, cosine c: Double, sine s: Double) {
-        let rows = a.rows
+    static func rotateColumns<V: LinalgScalar>(_ a: inout Matrix<V>, _ p: Int, _ q: Int, cosine: Double, sine: Double) {
+        let (rows, c, s) = (a.rows, V(cosine), V(sine))
         a.withMutableView { view in
             for i in 0..<rows {
                 let (x, y) = (view[i, p], view[i, q])
@@ -311,9 +323,9 @@ enum BidiagonalDivideAndConquer {
 
     /// full[:, columns] · small, computed separately for the rows above and below `splitRow`
     /// using only the columns with entries there (`support`: the children's blocks).
-    static func multiplyColumns(_ full: Matrix<Double>, _ columns: [Int], by small: Matrix<Double>, splitRow: Int,
-                                support: [Support], threads: Int) -> Matrix<Double> {
-        var result = Matrix<Double>(rows: full.rows, columns: small.columns)
+    static func multiplyColumns<V: LinalgScalar>(_ full: Matrix<V>, _ columns: [Int], by small: Matrix<V>, splitRow: Int,
+                                                 support: [Support], threads: Int) -> Matrix<V> {
+        var result = Matrix<V>(rows: full.rows, columns: small.columns)
         let blocks = [(0..<min(splitRow, full.rows), Support.upper), (min(splitRow, full.rows)..<full.rows, Support.lower)]
         for (rows, block) in blocks where !rows.isEmpty {
             let active = columns.indices.filter { support[columns[$0]].contains(block) }

@@ -57,11 +57,7 @@ func computeSVD<T: LinalgScalar>(_ a: Matrix<T>, algorithm: SVDAlgorithm, vector
                 [T](repeating: 0, count: r),
                 vectors ? Matrix(rows: k, columns: n) { i, j in i == j ? 1 : 0 } : nil)
     }
-    // Scale by a power of two so that the largest magnitude is in [1, 2); two factors, since
-    // 2^−exponent alone may not be representable when the entries are subnormal.
-    let exponent = largest.exponent
-    let (first, second) = (T(sign: .plus, exponent: -exponent / 2, significand: 1),
-                           T(sign: .plus, exponent: -exponent + exponent / 2, significand: 1))
+    let (first, second) = powerOfTwoScaling(toUnit: largest)
     let scaled = Matrix(rows: m, columns: n, elements: a.elements.map { $0 * first * second })
     let useJacobi = algorithm == .jacobi || (algorithm == .auto && r <= 16)
     var result = useJacobi ? try jacobiSVD(scaled, vectors: vectors, threads: threads)
@@ -72,6 +68,16 @@ func computeSVD<T: LinalgScalar>(_ a: Matrix<T>, algorithm: SVDAlgorithm, vector
         result.vt = result.vt?.selecting(rows: Array(0..<k))
     }
     return result
+}
+
+/// Two powers of two whose product scales `largest` (finite, > 0) exactly into [1, 2): x·first·second,
+/// and back as x/first/second. Two factors, since 2^−exponent alone is not representable when
+/// `largest` is subnormal.
+func powerOfTwoScaling<T: BinaryFloatingPoint>(toUnit largest: T) -> (first: T, second: T) {
+    guard largest > 0 else { return (1, 1) }
+    let exponent = Int(largest.exponent)
+    return (T(sign: .plus, exponent: T.Exponent(-exponent / 2), significand: 1),
+            T(sign: .plus, exponent: T.Exponent(-exponent + exponent / 2), significand: 1))
 }
 
 /// max |aᵢⱼ|, or an error naming the first NaN or ±∞.
@@ -95,13 +101,16 @@ func bidiagonalSVD<T: LinalgScalar>(_ a: Matrix<T>, vectors: Bool, leading: Int,
     let (m, n) = (a.rows, a.columns)
     let qr: QRFactorization<T>? = 6 * m >= 11 * n ? QRFactorization(a, threads: threads) : nil
     let reduction = Bidiagonalization(qr?.r ?? a, threads: threads)
-    let (sigma, ub, vb) = try BidiagonalDivideAndConquer.svd(d: reduction.diagonal.map { Double($0) },
-                                                            e: reduction.superdiagonal.map { Double($0) },
-                                                            vectors: vectors, leading: leading, threads: threads)
-    guard vectors, let ub, let vb else { return (nil, sigma.map { T($0) }, nil) }
+    let (d, e) = (reduction.diagonal.map { Double($0) }, reduction.superdiagonal.map { Double($0) })
+    guard vectors else {
+        let sigma = try BidiagonalDivideAndConquer.svd(d: d, e: e, vectors: false, threads: threads, precision: Double.self).sigma
+        return (nil, sigma.map { T($0) }, nil)
+    }
+    let (sigma, ub, vb) = try BidiagonalDivideAndConquer.svd(d: d, e: e, vectors: true, leading: leading, threads: threads,
+                                                            precision: T.self)
     // U = [Q]·Q_B·[U_B; 0], V = P_B·V_B.
-    var u = Matrix<T>(rows: qr == nil ? m : n, columns: ub.columns)
-    u.place(ub.converted(), row: 0, column: 0)
+    var u = Matrix<T>(rows: qr == nil ? m : n, columns: ub!.columns)
+    u.place(ub!, row: 0, column: 0)
     reduction.multiplyQ(&u, threads: threads)
     if let qr {
         var full = Matrix<T>(rows: m, columns: u.columns)
@@ -109,7 +118,7 @@ func bidiagonalSVD<T: LinalgScalar>(_ a: Matrix<T>, vectors: Bool, leading: Int,
         qr.multiplyQ(&full, transpose: false, threads: threads)
         u = full
     }
-    var v: Matrix<T> = vb.converted()
+    var v = vb!
     reduction.multiplyP(&v, threads: threads)
     return (u, sigma.map { T($0) }, v.transposed)
 }

@@ -22,11 +22,12 @@ struct SecularSolution {
     let roots: [SecularRoot]
 
     /// The right (and with `left`, the left) singular vectors of M for the values at `columns`
-    /// (positions in `sigma`), as the columns of K × columns.count matrices. Each vector is formed
-    /// as a contiguous row and the rows are transposed at the end. Cost: ~6K flops per vector.
-    func vectors(_ columns: [Int], left: Bool) -> (u: Matrix<Double>?, v: Matrix<Double>) {
+    /// (positions in `sigma`), as the columns of K × columns.count matrices, formed in Double and
+    /// rounded to `V`. Each vector is formed as a contiguous row and the rows are transposed at
+    /// the end. Cost: ~6K flops per vector.
+    func vectors<V: LinalgScalar>(_ columns: [Int], left: Bool) -> (u: Matrix<V>?, v: Matrix<V>) {
         let k = d.count
-        var ut = Matrix<Double>(rows: left ? columns.count : 0, columns: k), vt = Matrix<Double>(rows: columns.count, columns: k)
+        var ut = Matrix<V>(rows: left ? columns.count : 0, columns: k), vt = Matrix<V>(rows: columns.count, columns: k)
         var column = [Double](repeating: 0, count: k)
         ut.withMutableView { ut in
             vt.withMutableView { vt in
@@ -35,11 +36,11 @@ struct SecularSolution {
                     // u ∝ (−1, d_j·column_j for j ≥ 1) (d₀ = 0 adds nothing to dvNorm), v ∝ column.
                     let (uScale, vScale) = (1 / (1 + dvNorm).squareRoot(), 1 / vNorm.squareRoot())
                     let vRow = vt.base + row * vt.leadingDimension
-                    for j in 0..<k { vRow[j] = column[j] * vScale }
+                    for j in 0..<k { vRow[j] = V(column[j] * vScale) }
                     guard left else { continue }
                     let uRow = ut.base + row * ut.leadingDimension
-                    uRow[0] = -uScale
-                    for j in 1..<k { uRow[j] = d[j] * column[j] * uScale }
+                    uRow[0] = V(-uScale)
+                    for j in 1..<k { uRow[j] = V(d[j] * column[j] * uScale) }
                 }
             }
         }

@@ -59,9 +59,26 @@ struct BlockReflector<T: LinalgScalar> {
 
     /// C ← H·C = (I − V T Vᵀ)·C, or Hᵀ·C = (I − V Tᵀ Vᵀ)·C when `transpose`. C has V's row
     /// count. Cost: 4·rows·b·cols + b²·cols flops, almost all in GEMM.
+    ///
+    /// The columns of C are independent problems, so several threads take a band of columns each
+    /// and run all three products on it: each thread reads and writes only its own part of C,
+    /// which then stays in its core's cache between the products (splitting each GEMM on its own
+    /// would hand C from one core to the other between them). Per column the arithmetic is the
+    /// same for any banding, so the result does not depend on the thread count.
     func apply(to c: MutableMatrixView<T>, transpose: Bool, threads: Int? = nil) {
         let b = t.rows
         if b == 0 || c.columns == 0 { return }
+        let flops = 4 * Double(c.rows) * Double(b) * Double(c.columns)
+        let bands = Parallelism.split(c.columns, into: Parallelism.threads(requested: threads, flops: flops),
+                                      grain: T.microKernel.columns)
+        if bands.count > 1 {
+            Parallelism.forEach(bands.count) { part in
+                let band = bands[part]
+                apply(to: c.submatrix(row: 0, column: band.lowerBound, rows: c.rows, columns: band.count),
+                      transpose: transpose, threads: 1)
+            }
+            return
+        }
         var w = Matrix<T>(rows: b, columns: c.columns)
         var tw = Matrix<T>(rows: b, columns: c.columns)
         v.withView { v in

@@ -7,7 +7,7 @@
 ///   divide and conquer on the bidiagonal, then the reflectors applied to its vectors with GEMM.
 ///   About 4mn² + 8n³ flops, most of them in GEMM. The fast general-purpose choice.
 /// - `.jacobi`: QR factorization, then one-sided Jacobi on the rows of R until they are orthogonal
-///   (plain rotations up to 48 rows, beyond that `orthogonalizeRowsBlocked`: pairs of 24-row blocks
+///   (plain rotations up to 64 rows, beyond that `orthogonalizeRowsBlocked`: pairs of 32-row blocks
 ///   through their Gram matrix and GEMM; parallel round-robin sweeps). Slower on large matrices,
 ///   but accurate for small singular values of graded matrices, and competitive for tiny ones.
 /// - `.auto` (the default): Jacobi for r ≤ 16, where it needs no reduction, bidiagonal otherwise.

@@ -106,11 +106,12 @@ func bidiagonalSVD<T: LinalgScalar>(_ a: Matrix<T>, vectors: Bool, leading: Int,
         let sigma = try BidiagonalDivideAndConquer.svd(d: d, e: e, vectors: false, threads: threads, precision: Double.self).sigma
         return (nil, sigma.map { T($0) }, nil)
     }
-    let (sigma, ub, vb) = try BidiagonalDivideAndConquer.svd(d: d, e: e, vectors: true, leading: leading, threads: threads,
-                                                            precision: T.self)
+    let bidiagonal = try BidiagonalDivideAndConquer.svd(d: d, e: e, vectors: true, leading: leading, threads: threads,
+                                                       precision: T.self)
+    guard let ub = bidiagonal.u, var v = bidiagonal.v else { preconditionFailure("vectors were asked for") }
     // U = [Q]·Q_B·[U_B; 0], V = P_B·V_B.
-    var u = Matrix<T>(rows: qr == nil ? m : n, columns: ub!.columns)
-    u.place(ub!, row: 0, column: 0)
+    var u = Matrix<T>(rows: qr == nil ? m : n, columns: ub.columns)
+    u.place(ub, row: 0, column: 0)
     reduction.multiplyQ(&u, threads: threads)
     if let qr {
         var full = Matrix<T>(rows: m, columns: u.columns)
@@ -118,9 +119,8 @@ func bidiagonalSVD<T: LinalgScalar>(_ a: Matrix<T>, vectors: Bool, leading: Int,
         qr.multiplyQ(&full, transpose: false, threads: threads)
         u = full
     }
-    var v = vb!
     reduction.multiplyP(&v, threads: threads)
-    return (u, sigma.map { T($0) }, v.transposed)
+    return (u, bidiagonal.sigma.map { T($0) }, v.transposed)
 }
 
 /// m ≥ n: QR, then one-sided Jacobi on the rows of R: R = Rotᵀ·X with X's rows orthogonal, so

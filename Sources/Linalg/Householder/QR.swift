@@ -1,6 +1,11 @@
-/// Householder QR factorization A = Q·R of an m×n matrix (m ≥ n), blocked as in LAPACK's geqrf:
-/// each panel of `blockSize` columns is factored with level-2 reflectors, then the trailing
-/// columns are updated with one block reflector (three GEMMs). Cost: 2mn² − 2n³/3 flops.
+/// Householder QR factorization A = Q·R of an m×n matrix (m ≥ n), blocked as in LAPACK's geqrf
+/// with two levels: each block of `blockSize` columns is factored as two level-2 panels of half
+/// its width (each panel's block reflector applied to the block's later columns), then
+/// the trailing columns are updated with one block reflector for the whole block (three GEMMs).
+/// The trailing matrix — for a tall matrix much larger than the caches — is then read and written
+/// once per block (64 columns by default), while the level-2 work stays that of the half-width
+/// panels: one thread, 3072×768, 84–91 → 74–79 ms against single-level panels of 32.
+/// Cost: 2mn² − 2n³/3 flops.
 public struct QRFactorization<T: LinalgScalar> {
     /// R in the upper triangle; reflector vectors below the diagonal (implicit unit diagonal).
     public private(set) var factors: Matrix<T>
@@ -12,8 +17,9 @@ public struct QRFactorization<T: LinalgScalar> {
 
     @_specialize(exported: true, where T == Float)
     @_specialize(exported: true, where T == Double)
-    public init(_ a: Matrix<T>, blockSize: Int = 32, threads: Int? = nil) {
+    public init(_ a: Matrix<T>, blockSize: Int = 64, threads: Int? = nil) {
         precondition(a.rows >= a.columns, "QR needs rows ≥ columns")
+        let panelWidth = max(1, blockSize / 2)
         factors = a
         tau = [T](repeating: 0, count: a.columns)
         self.blockSize = blockSize
@@ -24,7 +30,17 @@ public struct QRFactorization<T: LinalgScalar> {
             for start in stride(from: 0, to: n, by: blockSize) {
                 let b = min(blockSize, n - start)
                 let panel = a.submatrix(row: start, column: start, rows: a.rows - start, columns: b)
-                factorPanel(panel, tau: &tau, offset: start)
+                for inner in stride(from: 0, to: b, by: panelWidth) {
+                    let width = min(panelWidth, b - inner)
+                    let part = panel.submatrix(row: inner, column: inner, rows: panel.rows - inner, columns: width)
+                    factorPanel(part, tau: &tau, offset: start + inner)
+                    if inner + width < b {
+                        BlockReflector(stored: part.view, tau: tau[(start + inner)..<(start + inner + width)], threads: threads)
+                            .apply(to: panel.submatrix(row: inner, column: inner + width, rows: panel.rows - inner,
+                                                       columns: b - inner - width),
+                                   transpose: true, threads: threads)
+                    }
+                }
                 let block = BlockReflector(stored: panel.view, tau: tau[start..<(start + b)], threads: threads)
                 triangles.append(block.t)
                 let trailing = n - start - b

@@ -226,7 +226,7 @@ public final class MergeEngine: @unchecked Sendable {
             let (file, entry) = model.tensor(named: name)!
             let values = try BaseValues.read(file, entry)
             try values.checkFinite(file: model.path, tensor: name)
-            return values.subtracting(baseValues) as [T]
+            return (consume values).subtracting(baseValues) as [T]
         }
     }
 

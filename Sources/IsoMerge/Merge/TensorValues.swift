@@ -25,19 +25,25 @@ enum BaseValues {
     /// rounded once to the working precision: converting first would add θ's rounding noise to τ
     /// (ALGORITHMS.md). Consumes self, reusing its storage when the types allow.
     consuming func subtracting<T: LinalgScalar>(_ base: BaseValues) -> [T] {
-        switch (self, base) {
-        case (.float(var a), let .float(b)) where T.self == Float.self:
-            subtractInPlace(&a, b)
-            return a as! [T]
-        case let (.float(a), .float(b)):
+        // The payload is taken out of `self` (consumed, not copied), so the in-place branches
+        // write into the storage that was read: one reference, no copy on write.
+        switch consume self {
+        case var .float(a):
+            guard case let .float(b) = base else { break }
+            if T.self == Float.self {
+                subtractInPlace(&a, b)
+                return sameStorage(a, as: T.self)
+            }
             return elementwise(a, b) { T(Double($0) - Double($1)) }
-        case (.double(var a), let .double(b)) where T.self == Double.self:
-            subtractInPlace(&a, b)
-            return a as! [T]
-        case let (.double(a), .double(b)):
+        case var .double(a):
+            guard case let .double(b) = base else { break }
+            if T.self == Double.self {
+                subtractInPlace(&a, b)
+                return sameStorage(a, as: T.self)
+            }
             return elementwise(a, b) { T($0 - $1) }
-        default: preconditionFailure("checkpoints disagree in dtype (validation should have caught it)")
         }
+        preconditionFailure("checkpoints disagree in dtype (validation should have caught it)")
     }
 
     var count: Int {
@@ -54,8 +60,16 @@ enum TaskVectorValues {
     case double([Double])
 
     init<T: LinalgScalar>(_ values: [T]) {
-        if let floats = values as? [Float] { self = .float(floats) } else { self = .double(values.map(Double.init)) }
+        self = T.self == Float.self ? .float(sameStorage(values, as: Float.self)) : .double(values.map(Double.init))
     }
+}
+
+/// `values` as an array of T, which must be its element type: the same storage. (`as!` and `as?`
+/// between array types convert element by element into a new array, even when the types agree:
+/// that copy was a quarter of an averaging merge's time.)
+func sameStorage<E, T>(_ values: [E], as _: T.Type) -> [T] {
+    precondition(E.self == T.self, "sameStorage: \(E.self) is not \(T.self)")
+    return unsafeBitCast(values, to: [T].self)
 }
 
 /// a[i] −= b[i] for every i.

@@ -28,36 +28,70 @@ enum TIES {
     /// Σ over a tensor's entries of sign(Σ_t trimmed_t) (the majority-sign pre-pass).
     static func signSum<T: LinalgScalar>(_ taskVectors: [[T]], thresholds: [T]) -> Int {
         var total = 0
-        for i in 0..<taskVectors[0].count {
-            var sum: T = 0
-            for (t, tau) in taskVectors.enumerated() { sum += trim(tau[i], threshold: thresholds[t]) }
-            total += sign(sum)
+        forEachBlock(taskVectors, thresholds: thresholds) { _, width, _, sums in
+            for j in 0..<width { total += sign(sums[j]) }
         }
         return total
     }
 
     /// Steps 2–3 on one tensor, given the thresholds and the model's majority sign.
     static func merge<T: LinalgScalar>(_ taskVectors: [[T]], thresholds: [T], majority: Int) -> [T] {
-        let count = taskVectors[0].count
-        var merged = [T](repeating: 0, count: count)
-        var trimmed = [T](repeating: 0, count: taskVectors.count)
-        for i in 0..<count {
-            var sum: T = 0
-            for (t, tau) in taskVectors.enumerated() {
-                trimmed[t] = trim(tau[i], threshold: thresholds[t])
-                sum += trimmed[t]
+        let count = taskVectors[0].count, tasks = taskVectors.count
+        var totals = [T](repeating: 0, count: blockLength), kept = [T](repeating: 0, count: blockLength)
+        return [T](unsafeUninitializedCapacity: count) { merged, initialized in
+            forEachBlock(taskVectors, thresholds: thresholds) { start, width, trimmed, sums in
+                totals.withUnsafeMutableBufferPointer { totals in
+                    kept.withUnsafeMutableBufferPointer { kept in
+                        for j in 0..<width { (totals[j], kept[j]) = (0, 0) }
+                        // In task order, as the definition's sum over the tasks that agree.
+                        for t in 0..<tasks {
+                            let row = trimmed + t * blockLength
+                            for j in 0..<width {
+                                let x = row[j], elected = sums[j] != 0 ? sums[j] : T(majority)
+                                if (elected > 0 && x > 0) || (elected <= 0 && x < 0) {
+                                    totals[j] += x
+                                    kept[j] += 1
+                                }
+                            }
+                        }
+                        for j in 0..<width { (merged.baseAddress! + start + j).initialize(to: kept[j] == 0 ? 0 : totals[j] / kept[j]) }
+                    }
+                }
             }
-            var elected = sign(sum)
-            if elected == 0 { elected = majority }
-            var total: T = 0
-            var kept = 0
-            for x in trimmed where (elected > 0 && x > 0) || (elected <= 0 && x < 0) {
-                total += x
-                kept += 1
-            }
-            merged[i] = kept == 0 ? 0 : total / T(kept)
+            initialized = count
         }
-        return merged
+    }
+
+    /// Entries per block of `forEachBlock`: T rows of trimmed values stay in L1.
+    static let blockLength = 512
+
+    /// The tensor in blocks of `blockLength` entries: `body(start, width, trimmed, sums)` with
+    /// trimmed[t·blockLength + j] = task t's trimmed value of entry start + j and sums[j] their sum
+    /// over t, added in task order (so exactly Σ_t trimmed_t as written). Contiguous rows let the
+    /// loops vectorize; per entry the arithmetic is the definition's.
+    private static func forEachBlock<T: LinalgScalar>(_ taskVectors: [[T]], thresholds: [T],
+                                                      _ body: (Int, Int, UnsafePointer<T>, UnsafePointer<T>) -> Void) {
+        let count = taskVectors[0].count, tasks = taskVectors.count
+        var trimmed = [T](repeating: 0, count: tasks * blockLength), sums = [T](repeating: 0, count: blockLength)
+        trimmed.withUnsafeMutableBufferPointer { trimmed in
+            sums.withUnsafeMutableBufferPointer { sums in
+                for start in stride(from: 0, to: count, by: blockLength) {
+                    let width = min(blockLength, count - start)
+                    for j in 0..<width { sums[j] = 0 }
+                    for t in 0..<tasks {
+                        let threshold = thresholds[t], row = trimmed.baseAddress! + t * blockLength
+                        taskVectors[t].withUnsafeBufferPointer { tau in
+                            for j in 0..<width {
+                                let x = trim(tau[start + j], threshold: threshold)
+                                row[j] = x
+                                sums[j] += x
+                            }
+                        }
+                    }
+                    body(start, width, trimmed.baseAddress!, sums.baseAddress!)
+                }
+            }
+        }
     }
 
     /// The mergekit variant: thresholds and majority from this tensor alone.

@@ -192,14 +192,16 @@ final class MergeEngineTests: XCTestCase {
         for rank in [1, 2, 500, 2000, sorted.count] {
             var selection = MagnitudeSelection<Float>(rank: rank)
             while !selection.isComplete {
-                for chunk in chunks { selection.count(chunk) }
-                selection.finishPass()
+                var histogram = [Int](repeating: 0, count: MagnitudeSelection<Float>.bins)
+                for chunk in chunks { selection.count(chunk, into: &histogram) }
+                selection.finishPass(histogram)
             }
             XCTAssertEqual(selection.value, sorted[rank - 1], "rank \(rank)")
             var double = MagnitudeSelection<Double>(rank: rank)
             while !double.isComplete {
-                for chunk in chunks { double.count(chunk.map(Double.init)) }
-                double.finishPass()
+                var histogram = [Int](repeating: 0, count: MagnitudeSelection<Double>.bins)
+                for chunk in chunks { double.count(chunk.map(Double.init), into: &histogram) }
+                double.finishPass(histogram)
             }
             XCTAssertEqual(double.value, Double(sorted[rank - 1]), "Double rank \(rank)")
         }

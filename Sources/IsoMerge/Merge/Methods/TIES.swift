@@ -108,13 +108,15 @@ enum TIES {
 /// Exact streaming selection of the k-th smallest magnitude (1-based) of one task's entries:
 /// each pass histograms the next 16 bits of the magnitudes whose higher bits match the prefix
 /// found so far, then narrows the prefix to the bucket holding rank k.
-struct MagnitudeSelection<T: LinalgScalar> {
+struct MagnitudeSelection<T: LinalgScalar>: Sendable {
     static var keyBits: Int { MemoryLayout<T>.size * 8 }
+
+    /// Bins of one pass's histogram.
+    static var bins: Int { 1 << 16 }
 
     private(set) var prefix: UInt64 = 0
     private(set) var prefixBits = 0
     private var remaining: Int
-    private var histogram = [Int](repeating: 0, count: 1 << 16)
 
     /// Selects the `rank`-th smallest magnitude (rank ≥ 1).
     init(rank: Int) { remaining = rank }
@@ -132,8 +134,10 @@ struct MagnitudeSelection<T: LinalgScalar> {
         return abs(Double(x)).bitPattern
     }
 
-    /// Counts the entries of one tensor in this pass.
-    mutating func count(_ values: [T]) {
+    /// Adds this pass's counts for one tensor to `histogram` (`bins` entries). Counts add exactly
+    /// in any order, so tensors can be counted side by side into separate histograms and summed.
+    func count(_ values: [T], into histogram: inout [Int]) {
+        precondition(histogram.count == Self.bins, "a pass histogram has \(Self.bins) bins")
         let shift = Self.keyBits - prefixBits - 16
         let bits = prefixBits
         let expected = prefix
@@ -149,15 +153,14 @@ struct MagnitudeSelection<T: LinalgScalar> {
         }
     }
 
-    /// Ends a pass: fixes the next 16 bits.
-    mutating func finishPass() {
+    /// Ends a pass with the histogram of all entries: fixes the next 16 bits.
+    mutating func finishPass(_ histogram: [Int]) {
         var bucket = 0
-        while bucket < (1 << 16) - 1 && histogram[bucket] < remaining {
+        while bucket < Self.bins - 1 && histogram[bucket] < remaining {
             remaining -= histogram[bucket]
             bucket += 1
         }
         prefix = prefix << 16 | UInt64(bucket)
         prefixBits += 16
-        for i in histogram.indices { histogram[i] = 0 }
     }
 }

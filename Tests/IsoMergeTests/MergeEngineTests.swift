@@ -184,6 +184,20 @@ final class MergeEngineTests: XCTestCase {
         XCTAssertTrue(IsoCTS.sizes(rank: 7, tasks: 1, fraction: 1.0) == (7, 0))
     }
 
+    /// τ = θ − θ₀ is formed in the storage that was read, for both precisions: no element-by-element
+    /// array cast and no copy on write (each cost a tensor-sized copy into fresh pages per task).
+    func testTaskVectorReusesTheStorageRead() {
+        let floats = (0..<4096).map { Float($0) }, doubles = (0..<4096).map { Double($0) }
+        let floatAddress = floats.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+        let doubleAddress = doubles.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+        let tau: [Float] = BaseValues.float(consume floats).subtracting(.float([Float](repeating: 1, count: 4096)))
+        let wide: [Double] = BaseValues.double(consume doubles).subtracting(.double([Double](repeating: 0.5, count: 4096)))
+        XCTAssertEqual(tau.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }, floatAddress)
+        XCTAssertEqual(wide.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }, doubleAddress)
+        XCTAssertEqual(tau[10], 9)
+        XCTAssertEqual(wide[10], 9.5)
+    }
+
     /// Whole-model thresholds: the exact k-th smallest magnitude, found by radix passes.
     func testMagnitudeSelectionIsExact() {
         var generator = SeededGenerator(seed: 3)

@@ -183,16 +183,24 @@ public final class MergeEngine: @unchecked Sendable {
         // writes finished ones in order; a tensor too large to share the memory budget runs alone
         // on every core.
         let items = order.map { planByName[$0.name]! }
-        try TensorPipeline.run(sizes: order.map(\.elementCount), budget: Self.memoryBudget,
-                               lanes: options.threads ?? Parallelism.maximumThreads, allThreads: options.threads,
-                               job: { index, threads in try self.computeTensor(items[index], as: T.self, ties: ties, threads: threads) },
-                               consume: { index, result in
-                                   let spec = order[index]
-                                   try emit(spec, result.base, result.merged)
-                                   done += spec.byteCount
-                                   progress?(MergeProgress(index: index + 1, count: order.count, tensor: spec.name, bytesDone: done,
-                                                           bytesTotal: total, elapsed: seconds(since: start), phase: "merge"))
-                               })
+        try sideBySide(sizes: order.map(\.elementCount),
+                       job: { index, threads in try self.computeTensor(items[index], as: T.self, ties: ties, threads: threads) },
+                       consume: { index, result in
+                           let spec = order[index]
+                           try emit(spec, result.base, result.merged)
+                           done += spec.byteCount
+                           progress?(MergeProgress(index: index + 1, count: order.count, tensor: spec.name, bytesDone: done,
+                                                   bytesTotal: total, elapsed: seconds(since: start), phase: "merge"))
+                       })
+    }
+
+    /// Per-tensor jobs on the engine's lanes (one per thread allowed) within its memory budget,
+    /// results consumed in index order on the calling thread: `TensorPipeline` with this engine's
+    /// settings, shared by the merge pass and TIES's whole-model pre-passes.
+    func sideBySide<Value>(sizes: [Int], job: @escaping @Sendable (_ index: Int, _ threads: Int?) throws -> Value,
+                           consume: (_ index: Int, _ value: Value) throws -> Void) throws {
+        try TensorPipeline.run(sizes: sizes, budget: Self.memoryBudget, lanes: options.threads ?? Parallelism.maximumThreads,
+                               allThreads: options.threads, job: job, consume: consume)
     }
 
     /// Elements held at once (started, not yet written): about 2.7 ViT-B/32 MLP matrices

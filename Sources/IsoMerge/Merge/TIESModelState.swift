@@ -40,20 +40,18 @@ struct TIESModelState<T: LinalgScalar> {
         return TIESModelState(thresholds: thresholds, majority: signs.signum())
     }
 
-    /// `body` on every merged tensor's task vectors, tensors side by side on the engine's lanes
-    /// within its memory budget (as in the merge pass); `consume` takes the results in tensor
-    /// order on this thread, and progress is reported with each.
+    /// `body` on every merged tensor's task vectors, tensors side by side as in the merge pass;
+    /// `consume` takes the results in tensor order on this thread, and progress is reported with each.
     private static func forEachTensor<Value>(_ engine: MergeEngine, _ merged: [(name: String, entry: TensorEntry, merged: Bool)],
                                              start: UInt64, phase: String, _ body: @escaping @Sendable ([[T]]) -> Value,
                                              consume: (Value) -> Void) throws {
-        try TensorPipeline.run(sizes: merged.map(\.entry.elementCount), budget: MergeEngine.memoryBudget,
-                               lanes: engine.options.threads ?? Parallelism.maximumThreads, allThreads: engine.options.threads,
-                               job: { index, _ in body(try engine.taskVectors(of: merged[index].name)) },
-                               consume: { index, value in
-                                   consume(value)
-                                   engine.progress?(MergeProgress(index: index + 1, count: merged.count, tensor: merged[index].name,
-                                                                  bytesDone: 0, bytesTotal: 0, elapsed: seconds(since: start), phase: phase))
-                               })
+        try engine.sideBySide(sizes: merged.map(\.entry.elementCount),
+                              job: { index, _ in body(try engine.taskVectors(of: merged[index].name)) },
+                              consume: { index, value in
+                                  consume(value)
+                                  engine.progress?(MergeProgress(index: index + 1, count: merged.count, tensor: merged[index].name,
+                                                                 bytesDone: 0, bytesTotal: 0, elapsed: seconds(since: start), phase: phase))
+                              })
     }
 }
 

@@ -59,8 +59,9 @@ enum TaskVectorValues {
     case float([Float])
     case double([Double])
 
+    /// The same storage: the engine works in Float or Double.
     init<T: LinalgScalar>(_ values: [T]) {
-        self = T.self == Float.self ? .float(sameStorage(values, as: Float.self)) : .double(values.map(Double.init))
+        self = T.self == Float.self ? .float(sameStorage(values, as: Float.self)) : .double(sameStorage(values, as: Double.self))
     }
 }
 

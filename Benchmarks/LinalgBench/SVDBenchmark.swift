@@ -17,7 +17,7 @@ func runSVDBenchmark(_ options: BenchOptions, algorithms: [SVDAlgorithm]) {
                 let cases: [(String, () -> Void)] = [
                     ("sgesdd_uv", { _ = try! SVD(a, algorithm: algorithm, threads: threads) }),
                     ("sgesdd_s", { _ = try! SVD<Float>.singularValues(of: a, algorithm: algorithm, threads: threads) }),
-                    ("polar", { _ = try! PolarDecomposition(a, algorithm: algorithm, threads: threads) }),
+                    ("polar", { _ = try! PolarDecomposition(a, relativeThreshold: 0, algorithm: algorithm, threads: threads) }),
                 ]
                 for (op, body) in cases {
                     let seconds = medianSeconds(repetitions: options.repetitions, body)

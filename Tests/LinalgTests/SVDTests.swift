@@ -197,6 +197,38 @@ final class SVDTests: XCTestCase {
         XCTAssertEqual(try PolarDecomposition(low, relativeThreshold: 1e-9).rank, 3)
     }
 
+    /// The QR route maps the strong directions (σᵢ ≥ σ₁/32) through A and the weak ones through Q.
+    /// On a spectrum spanning both (1 … 10⁻⁴: 19 strong, 31 weak), tall and wide, Float and Double,
+    /// the factor is a polar factor to roundoff: orthonormal, FᵀA symmetric, and the SVD route's.
+    func testPolarThroughQRWithStrongAndWeakDirections() throws {
+        var generator = SeededGenerator(seed: 37)
+        let spectrum = (0..<50).map { pow(10, -4 * Double($0) / 49) }
+        let tall = withSpectrum(240, 50, spectrum, &generator)
+        func check<T: LinalgScalar>(_ a: Matrix<T>) throws {
+            let (m, n) = (a.rows, a.columns)
+            let polar = try PolarDecomposition(a, relativeThreshold: 0)
+            XCTAssertEqual(polar.rank, 50)
+            let f = m >= n ? polar.factor : polar.factor.transposed, x = m >= n ? a : a.transposed
+            let (gram, h) = (product(f, f, transposeA: true), product(f, x, transposeA: true))
+            let scale = Double(max(m, n)) * Double(T.ulpOfOne)
+            for i in 0..<50 {
+                for j in 0..<50 {
+                    XCTAssertLessThan(abs(Double(gram[i, j]) - (i == j ? 1 : 0)) / scale, 50, "\(T.self) FᵀF (\(i), \(j))")
+                    XCTAssertLessThan(abs(Double(h[i, j] - h[j, i])) / scale, 50, "\(T.self) FᵀA symmetric (\(i), \(j))")
+                }
+            }
+            // polar(A) is unique for full-rank A; its condition is about σ₁/σₙ = 10⁴.
+            let viaSVD = try PolarDecomposition(a).factor
+            for k in a.elements.indices {
+                XCTAssertLessThan(abs(Double(polar.factor.elements[k] - viaSVD.elements[k])) / (1e4 * scale), 50, "\(T.self)")
+            }
+        }
+        for a in [tall, tall.transposed] {
+            try check(a)
+            try check(a.converted(to: Float.self))
+        }
+    }
+
     func testPolarFactorAndNuclearNorm() throws {
         var generator = SeededGenerator(seed: 35)
         let a = Matrix<Double>.random(rows: 40, columns: 25, using: &generator)

@@ -229,6 +229,28 @@ final class SVDTests: XCTestCase {
         }
     }
 
+    /// The polar factor does not depend on the scale of A; near underflow and overflow the QR route
+    /// (which divides by σᵢ) gives the factor of the unscaled matrix and scales σ and ‖A‖_*.
+    func testPolarThroughQRNearUnderflowAndOverflow() throws {
+        var generator = SeededGenerator(seed: 38)
+        let a = Matrix<Double>.random(rows: 120, columns: 40, using: &generator).converted(to: Float.self)
+        let reference = try PolarDecomposition(a, relativeThreshold: 0)
+        for scale: Float in [0x1p-140, 0x1p-126, 0x1p100] {
+            let scaled = Matrix(rows: 120, columns: 40, elements: a.elements.map { $0 * scale })
+            for x in [scaled, scaled.transposed] {
+                let polar = try PolarDecomposition(x, relativeThreshold: 0)
+                let factor = x.rows == 120 ? polar.factor : polar.factor.transposed
+                XCTAssertEqual(polar.rank, 40, "scale \(scale)")
+                // Subnormal inputs keep fewer significant bits: compare at their precision.
+                let tolerance: Float = scale < 0x1p-126 ? 1e-3 : 1e-5
+                for k in factor.elements.indices {
+                    XCTAssertEqual(factor.elements[k], reference.factor.elements[k], accuracy: tolerance, "scale \(scale)")
+                }
+                XCTAssertEqual(polar.nuclearNorm / scale, reference.nuclearNorm, accuracy: reference.nuclearNorm * 1e-3, "scale \(scale)")
+            }
+        }
+    }
+
     func testPolarFactorAndNuclearNorm() throws {
         var generator = SeededGenerator(seed: 35)
         let a = Matrix<Double>.random(rows: 40, columns: 25, using: &generator)

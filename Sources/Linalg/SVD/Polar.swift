@@ -40,8 +40,11 @@ public struct PolarDecomposition<T: LinalgScalar>: Sendable {
             self.init(svd: svd, threshold: relativeThreshold * (svd.singularValues.first ?? 0), threads: threads)
             return
         }
-        try requireFinite(a)
-        let tall = m >= n ? a : a.transposed
+        // Scaled by a power of two into [1, 2) (exact; the factor does not depend on the scale), so
+        // that dividing by σᵢ cannot overflow for tiny A.
+        let (first, second) = powerOfTwoScaling(toUnit: try largestMagnitude(a))
+        let scaled = Matrix(rows: m, columns: n, elements: a.elements.map { $0 * first * second })
+        let tall = m >= n ? scaled : scaled.transposed
         let r = tall.columns
         let qr = QRFactorization(tall, threads: threads)
         let inner = try SVD(qr.r, algorithm: algorithm, threads: threads)
@@ -70,8 +73,9 @@ public struct PolarDecomposition<T: LinalgScalar>: Sendable {
                 }
             }
         }
-        self.init(factor: m >= n ? factor : factor.transposed, nuclearNorm: sigma.reduce(0, +),
-                  singularValues: sigma, rank: kept)
+        let unscaled = sigma.map { $0 / first / second }
+        self.init(factor: m >= n ? factor : factor.transposed, nuclearNorm: unscaled.reduce(0, +),
+                  singularValues: unscaled, rank: kept)
     }
 
     private init(factor: Matrix<T>, nuclearNorm: T, singularValues: [T], rank: Int) {

@@ -95,7 +95,8 @@ func requireFinite<T: LinalgScalar>(_ a: Matrix<T>) throws(LinalgError) {
 }
 
 /// m ≥ n: [QR] → bidiagonalization → divide and conquer → back-transformation, the last two
-/// for the vectors of the `leading` largest values only (cost ∝ leading).
+/// for the vectors of the `leading` largest values only (cost ∝ leading; strong leading vectors
+/// through QR by one GEMM, below).
 func bidiagonalSVD<T: LinalgScalar>(_ a: Matrix<T>, vectors: Bool, leading: Int, threads: Int) throws(LinalgError)
     -> (u: Matrix<T>?, sigma: [T], vt: Matrix<T>?) {
     let (m, n) = (a.rows, a.columns)
@@ -109,18 +110,35 @@ func bidiagonalSVD<T: LinalgScalar>(_ a: Matrix<T>, vectors: Bool, leading: Int,
     let bidiagonal = try BidiagonalDivideAndConquer.svd(d: d, e: e, vectors: true, leading: leading, threads: threads,
                                                        precision: T.self)
     guard let ub = bidiagonal.u, var v = bidiagonal.v else { preconditionFailure("vectors were asked for") }
-    // U = [Q]·Q_B·[U_B; 0], V = P_B·V_B.
-    var u = Matrix<T>(rows: qr == nil ? m : n, columns: ub.columns)
-    u.place(ub, row: 0, column: 0)
-    reduction.multiplyQ(&u, threads: threads)
-    if let qr {
-        var full = Matrix<T>(rows: m, columns: u.columns)
-        full.place(u, row: 0, column: 0)
-        qr.multiplyQ(&full, transpose: false, threads: threads)
-        u = full
-    }
+    let sigma = bidiagonal.sigma.map { T($0) }
+    // V = P_B·V_B.
     reduction.multiplyP(&v, threads: threads)
-    return (u, bidiagonal.sigma.map { T($0) }, v.transposed)
+    // U = [Q]·Q_B·[U_B; 0], except that the leading vectors of a truncated SVD through QR with
+    // σᵢ ≥ σ₁/32 are formed as uᵢ = A·vᵢ/σᵢ: one GEMM instead of applying both sets of reflectors,
+    // equal to roundoff times σ₁/σᵢ (the reasoning of `PolarDecomposition(_:relativeThreshold:)`).
+    // The full SVD keeps U orthonormal to roundoff whatever its conditioning.
+    let direct = qr != nil && leading < n ? sigma.prefix(leading).prefix { $0 >= sigma[0] / 32 }.count : 0
+    var u = Matrix<T>(rows: m, columns: leading)
+    if direct > 0 {
+        var scaledV = v.selecting(columns: Array(0..<direct))
+        scaledV.withMutableView { x in
+            for i in 0..<n { for j in 0..<direct { x[i, j] /= sigma[j] } }
+        }
+        u.place(product(a, scaledV, threads: threads), row: 0, column: 0)
+    }
+    if direct < leading {
+        var rest = Matrix<T>(rows: qr == nil ? m : n, columns: leading - direct)
+        rest.place(direct == 0 ? ub : ub.selecting(columns: Array(direct..<leading)), row: 0, column: 0)
+        reduction.multiplyQ(&rest, threads: threads)
+        if let qr {
+            var full = Matrix<T>(rows: m, columns: rest.columns)
+            full.place(rest, row: 0, column: 0)
+            qr.multiplyQ(&full, transpose: false, threads: threads)
+            rest = full
+        }
+        if direct == 0 { u = rest } else { u.place(rest, row: 0, column: direct) }
+    }
+    return (u, sigma, v.transposed)
 }
 
 /// m ≥ n: QR, then one-sided Jacobi on the rows of R: R = Rotᵀ·X with X's rows orthogonal, so

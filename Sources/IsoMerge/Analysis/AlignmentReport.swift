@@ -97,19 +97,19 @@ public struct AlignmentReport: Sendable {
         // Tensors side by side, one core each (their SVDs are largely single-threaded), reported in order.
         let (allEngines, tiesState) = (engines, ties)
         try reference.sideBySide(sizes: matrices.map(\.entry.elementCount),
-                             job: { index, threads in
-                                 let item = matrices[index]
-                                 return try analyze(item.name, shape: item.entry.shape,
-                                                    methods: item.name == plotTensor ? Array(Set(methods + plotted)) : methods,
-                                                    reported: methods, engines: allEngines, reference: reference, ties: tiesState,
-                                                    threads: threads)
-                             },
-                             consume: { index, result in
-                                 for method in methods { entries[method]!.append(result[method]!.0!) }
-                                 if matrices[index].name == plotTensor { spectra = result.mapValues(\.1) }
-                                 progress?(MergeProgress(index: index + 1, count: matrices.count, tensor: matrices[index].name,
-                                                         bytesDone: 0, bytesTotal: 0, elapsed: seconds(since: start), phase: "alignment"))
-                             })
+                                 job: { index, threads in
+                                     let item = matrices[index]
+                                     return try analyze(item.name, shape: item.entry.shape,
+                                                        methods: item.name == plotTensor ? Array(Set(methods + plotted)) : methods,
+                                                        reported: methods, engines: allEngines, reference: reference, ties: tiesState,
+                                                        threads: threads)
+                                 },
+                                 consume: { index, result in
+                                     for method in methods { entries[method]!.append(result[method]!.0!) }
+                                     if matrices[index].name == plotTensor { spectra = result.mapValues(\.1) }
+                                     progress?(MergeProgress(index: index + 1, count: matrices.count, tensor: matrices[index].name,
+                                                             bytesDone: 0, bytesTotal: 0, elapsed: seconds(since: start), phase: "alignment"))
+                                 })
         return AlignmentReport(tasks: models.map { ($0.path as NSString).lastPathComponent }, methods: methods,
                                tensors: matrices.map(\.name), entries: entries, plotTensor: plotTensor, spectra: spectra)
     }

@@ -138,11 +138,11 @@ enum BidiagonalDivideAndConquer {
                                       vectors: Bool) throws(LinalgError) -> BidiagonalFactors<V> {
         let n = d.count, m = n + (extraColumn ? 1 : 0)
         let largest = max(d.lazy.map(abs).max() ?? 0, e.lazy.map(abs).max() ?? 0)
-        let (first, second) = powerOfTwoScaling(toUnit: largest)
+        let scale = UnitScaling<Double>(largest: largest)
         var b = Matrix<Double>(rows: n, columns: m)
         for i in 0..<n {
-            b[i, i] = d[d.startIndex + i] * first * second
-            if i + 1 < m { b[i, i + 1] = e[e.startIndex + i] * first * second }
+            b[i, i] = d[d.startIndex + i] * scale.first * scale.second
+            if i + 1 < m { b[i, i + 1] = e[e.startIndex + i] * scale.first * scale.second }
         }
         var rotations = Matrix<Double>.identity(n)
         var failure: LinalgError?
@@ -159,7 +159,7 @@ enum BidiagonalDivideAndConquer {
         for i in 0..<n {
             let squared = (0..<m).reduce(0.0) { $0 + b[i, $1] * b[i, $1] }
             let norm = squared.squareRoot()
-            sigma[i] = norm / first / second
+            sigma[i] = scale.undo(norm)
             if squared <= negligible { missing.append(i); continue }
             for j in 0..<m { rows[i, j] = b[i, j] / norm }
         }

@@ -25,12 +25,9 @@ public struct PolarDecomposition<T: LinalgScalar>: Sendable {
 
     /// The factor with directions σᵢ ≤ relativeThreshold·σ₁ left out. Tall (m ≥ 11n/6) and wide
     /// matrices go through A = QR (or its transpose), R = U_R·Σ·Vᵀ: then polar(A) = Σᵢ uᵢvᵢᵀ with
-    /// uᵢ = Q·[U_R eᵢ; 0] = A·vᵢ/σᵢ. The strong directions, σᵢ ≥ σ₁/32, take the second form: all
-    /// of them in one m·n·n GEMM, A·(V Σ⁻¹ Vᵀ), where applying Q to n columns costs twice that. Its
-    /// error is that of the computed vᵢ amplified by σ₁/σᵢ: R's SVD is backward stable, so A·v̂ᵢ/σ̂ᵢ
-    /// is Q·ûᵢ up to ‖δR‖/σᵢ ≲ 32·‖δR‖/σ₁, a few dozen units of roundoff (on merge inputs, measured:
-    /// less than twice the error that rounding A to the working precision causes). The weak
-    /// directions take the first form, applying Q to their few columns only.
+    /// uᵢ = Q·[U_R eᵢ; 0] = A·vᵢ/σᵢ. The strong directions (`DirectLeftVectors`) take the second
+    /// form: all of them in one m·n·n GEMM, A·(V Σ⁻¹ Vᵀ), where applying Q to n columns costs twice
+    /// that. The weak ones take the first, applying Q to their few columns only.
     @_specialize(exported: true, where T == Float)
     @_specialize(exported: true, where T == Double)
     public init(_ a: Matrix<T>, relativeThreshold: T, algorithm: SVDAlgorithm = .auto, threads: Int? = nil) throws(LinalgError) {
@@ -40,25 +37,16 @@ public struct PolarDecomposition<T: LinalgScalar>: Sendable {
             self.init(svd: svd, threshold: relativeThreshold * (svd.singularValues.first ?? 0), threads: threads)
             return
         }
-        // Scaled by a power of two into [1, 2) (exact; the factor does not depend on the scale), so
-        // that dividing by σᵢ cannot overflow for tiny A.
-        let (first, second) = powerOfTwoScaling(toUnit: try largestMagnitude(a))
-        let scaled = Matrix(rows: m, columns: n, elements: a.elements.map { $0 * first * second })
+        // At unit scale (the factor does not depend on it), so that dividing by σᵢ cannot overflow for tiny A.
+        let (scaled, scale) = try UnitScaling.apply(to: a)
         let tall = m >= n ? scaled : scaled.transposed
-        let r = tall.columns
         let qr = QRFactorization(tall, threads: threads)
         let inner = try SVD(qr.r, algorithm: algorithm, threads: threads)
         let sigma = inner.singularValues
         let kept = sigma.prefix { $0 > relativeThreshold * sigma[0] }.count
-        let strong = sigma.prefix(kept).prefix { $0 >= sigma[0] / 32 }.count
+        let strong = DirectLeftVectors.strongCount(sigma, among: kept)
         // Strong directions: A·(V Σ⁻¹ Vᵀ) over them.
-        var scaledVt = inner.vt.selecting(rows: Array(0..<strong))
-        scaledVt.withMutableView { rows in
-            for i in 0..<strong {
-                let inverse = 1 / sigma[i]
-                for j in 0..<r { rows[i, j] *= inverse }
-            }
-        }
+        let scaledVt = DirectLeftVectors.inverseScaledRows(inner.vt, sigma, count: strong)
         let vt = inner.vt.selecting(rows: Array(0..<strong))
         var factor = product(tall, product(scaledVt, vt, transposeA: true, threads: threads), threads: threads)
         // Weak directions: (Q·[U_R; 0]) · Vᵀ over them.
@@ -73,7 +61,7 @@ public struct PolarDecomposition<T: LinalgScalar>: Sendable {
                 }
             }
         }
-        let unscaled = sigma.map { $0 / first / second }
+        let unscaled = sigma.map(scale.undo)
         self.init(factor: m >= n ? factor : factor.transposed, nuclearNorm: unscaled.reduce(0, +),
                   singularValues: unscaled, rank: kept)
     }

@@ -57,27 +57,16 @@ func computeSVD<T: LinalgScalar>(_ a: Matrix<T>, algorithm: SVDAlgorithm, vector
                 [T](repeating: 0, count: r),
                 vectors ? Matrix(rows: k, columns: n) { i, j in i == j ? 1 : 0 } : nil)
     }
-    let (first, second) = powerOfTwoScaling(toUnit: largest)
-    let scaled = Matrix(rows: m, columns: n, elements: a.elements.map { $0 * first * second })
+    let (scaled, scale) = UnitScaling.apply(to: a, largest: largest)
     let useJacobi = algorithm == .jacobi || (algorithm == .auto && r <= 16)
     var result = useJacobi ? try jacobiSVD(scaled, vectors: vectors, threads: threads)
                            : try bidiagonalSVD(scaled, vectors: vectors, leading: k, threads: threads)
-    result.sigma = result.sigma.map { $0 / first / second }
+    result.sigma = result.sigma.map(scale.undo)
     if useJacobi && k < r {
         result.u = result.u?.selecting(columns: Array(0..<k))
         result.vt = result.vt?.selecting(rows: Array(0..<k))
     }
     return result
-}
-
-/// Two powers of two whose product scales `largest` (finite, > 0) exactly into [1, 2): x·first·second,
-/// and back as x/first/second. Two factors, since 2^−exponent alone is not representable when
-/// `largest` is subnormal.
-func powerOfTwoScaling<T: BinaryFloatingPoint>(toUnit largest: T) -> (first: T, second: T) {
-    guard largest > 0 else { return (1, 1) }
-    let exponent = Int(largest.exponent)
-    return (T(sign: .plus, exponent: T.Exponent(-exponent / 2), significand: 1),
-            T(sign: .plus, exponent: T.Exponent(-exponent + exponent / 2), significand: 1))
 }
 
 /// max |aᵢⱼ|, or an error naming the first NaN or ±∞.
@@ -113,32 +102,33 @@ func bidiagonalSVD<T: LinalgScalar>(_ a: Matrix<T>, vectors: Bool, leading: Int,
     let sigma = bidiagonal.sigma.map { T($0) }
     // V = P_B·V_B.
     reduction.multiplyP(&v, threads: threads)
-    // U = [Q]·Q_B·[U_B; 0], except that the leading vectors of a truncated SVD through QR with
-    // σᵢ ≥ σ₁/32 are formed as uᵢ = A·vᵢ/σᵢ: one GEMM instead of applying both sets of reflectors,
-    // equal to roundoff times σ₁/σᵢ (the reasoning of `PolarDecomposition(_:relativeThreshold:)`).
-    // The full SVD keeps U orthonormal to roundoff whatever its conditioning.
-    let direct = qr != nil && leading < n ? sigma.prefix(leading).prefix { $0 >= sigma[0] / 32 }.count : 0
+    let vt = v.transposed
+    // U's columns `columns` as [Q]·Q_B·[U_B; 0].
+    func throughReflectors(_ columns: Range<Int>) -> Matrix<T> {
+        var u = Matrix<T>(rows: qr == nil ? m : n, columns: columns.count)
+        u.place(columns.count == ub.columns ? ub : ub.selecting(columns: Array(columns)), row: 0, column: 0)
+        reduction.multiplyQ(&u, threads: threads)
+        guard let qr else { return u }
+        var full = Matrix<T>(rows: m, columns: u.columns)
+        full.place(u, row: 0, column: 0)
+        qr.multiplyQ(&full, transpose: false, threads: threads)
+        return full
+    }
+    // A truncated SVD through QR forms its strong leading vectors as A·vᵢ/σᵢ, one GEMM
+    // (`DirectLeftVectors`); the full SVD keeps U orthonormal to roundoff whatever its conditioning.
+    let direct = qr != nil && leading < n ? DirectLeftVectors.strongCount(sigma, among: leading) : 0
+    guard direct > 0 else { return (throughReflectors(0..<leading), sigma, vt) }
     var u = Matrix<T>(rows: m, columns: leading)
-    if direct > 0 {
-        var scaledV = v.selecting(columns: Array(0..<direct))
-        scaledV.withMutableView { x in
-            for i in 0..<n { for j in 0..<direct { x[i, j] /= sigma[j] } }
+    let scaledVt = DirectLeftVectors.inverseScaledRows(vt, sigma, count: direct)
+    a.withView { a in
+        scaledVt.withView { s in
+            u.withMutableView { u in
+                gemm(a, s.transposed, into: u.submatrix(row: 0, column: 0, rows: m, columns: direct), threads: threads)
+            }
         }
-        u.place(product(a, scaledV, threads: threads), row: 0, column: 0)
     }
-    if direct < leading {
-        var rest = Matrix<T>(rows: qr == nil ? m : n, columns: leading - direct)
-        rest.place(direct == 0 ? ub : ub.selecting(columns: Array(direct..<leading)), row: 0, column: 0)
-        reduction.multiplyQ(&rest, threads: threads)
-        if let qr {
-            var full = Matrix<T>(rows: m, columns: rest.columns)
-            full.place(rest, row: 0, column: 0)
-            qr.multiplyQ(&full, transpose: false, threads: threads)
-            rest = full
-        }
-        if direct == 0 { u = rest } else { u.place(rest, row: 0, column: direct) }
-    }
-    return (u, sigma, v.transposed)
+    if direct < leading { u.place(throughReflectors(direct..<leading), row: 0, column: direct) }
+    return (u, sigma, vt)
 }
 
 /// m ≥ n: QR, then one-sided Jacobi on the rows of R: R = Rotᵀ·X with X's rows orthogonal, so

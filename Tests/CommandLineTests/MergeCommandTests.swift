@@ -70,6 +70,30 @@ final class MergeCommandTests: XCTestCase {
         }
     }
 
+    /// `--save-task-vector` computes τ_M once and builds the checkpoint from it: the checkpoint is
+    /// the plain merge's byte for byte, the task vector the library's.
+    func testSavingTheTaskVectorGivesThePlainMergeOutput() throws {
+        let (base, models) = try models()
+        for method in ["iso_cts", "ties", "average"] {
+            let common = ["merge", "--method", method, "--base", base, "--models"] + models + ["--alpha", "0.7", "--quiet"]
+            let plain = directory + "/plain-\(method).safetensors", withTau = directory + "/with-tau-\(method).safetensors"
+            let tau = directory + "/tau-\(method).safetensors"
+            XCTAssertEqual(try Isomerge.run(common + ["--output", plain]).status, 0)
+            let saving = try Isomerge.run(common + ["--output", withTau, "--save-task-vector", tau])
+            XCTAssertEqual(saving.status, 0, saving.stderr)
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: withTau)), try Data(contentsOf: URL(fileURLWithPath: plain)), method)
+            let engine = try MergeEngine(base: try Checkpoint(path: base), models: try models.map { try Checkpoint(path: $0) },
+                                         options: MergeOptions(method: MergeMethod(rawValue: method)!))
+            let library = directory + "/lib-tau-\(method).safetensors"
+            _ = try engine.writeTaskVector(to: library)
+            let (ours, theirs) = (try Checkpoint(path: tau), try Checkpoint(path: library))
+            XCTAssertEqual(ours.tensors.map(\.entry.name).sorted(), theirs.tensors.map(\.entry.name).sorted())
+            for (_, entry) in theirs.tensors {
+                XCTAssertEqual(try ours.rawBytes(of: entry.name), try theirs.rawBytes(of: entry.name), "\(method) \(entry.name)")
+            }
+        }
+    }
+
     func testConfigFileAndFlagsGiveTheSameOutput() throws {
         let (base, models) = try models()
         let config = directory + "/merge.json"

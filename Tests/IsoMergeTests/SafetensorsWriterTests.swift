@@ -1,4 +1,5 @@
 @testable import IsoMerge
+import Linalg
 import XCTest
 
 final class SafetensorsWriterTests: XCTestCase {
@@ -135,5 +136,40 @@ final class SafetensorsWriterTests: XCTestCase {
             try values["a.weight"]!.withUnsafeBufferPointer { try partial.write("a.weight", values: $0) }
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: abandoned))
+    }
+}
+
+final class StagedFileOutputTests: XCTestCase {
+    /// Lengths around the direct-I/O block and the staging capacity, appended in uneven pieces,
+    /// come out byte for byte with the exact length, direct and buffered alike.
+    func testBytesAndLengthAcrossBlockAndStagingBoundaries() throws {
+        let directory = TestFiles.scratchDirectory(for: self)
+        let (block, capacity) = (StagedFileOutput.alignment, StagedFileOutput.capacity)
+        var generator = SplitMix64(seed: 7)
+        let lengths = [0, 1, block - 1, block, block + 1, capacity - 1, capacity, capacity + block + 3, 2 * capacity + 123]
+        for length in lengths {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            for allowDirect in [true, false] {
+                let path = directory + "/out-\(length)-\(allowDirect)"
+                let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+                XCTAssertGreaterThanOrEqual(fd, 0)
+                let output = StagedFileOutput(descriptor: fd, allowDirect: allowDirect)
+                var done = 0, piece = 1
+                while done < length {
+                    let take = min(piece, length - done)
+                    let failure = bytes.withUnsafeBytes { output.append(UnsafeRawBufferPointer(rebasing: $0[done..<(done + take)])) }
+                    XCTAssertNil(failure)
+                    done += take
+                    piece = piece * 7 + 1_000_003  // uneven pieces: 1, 1 000 010, 8 000 073, …
+                }
+                XCTAssertEqual(output.count, length)
+                XCTAssertNil(output.finish())
+                close(fd)
+                let written = TestFiles.bytes(path)
+                let context = "length \(length), direct allowed: \(allowDirect) (used: \(output.isDirect))"
+                XCTAssertEqual(written.count, length, context)
+                XCTAssertTrue(written == bytes, "contents differ: " + context)
+            }
+        }
     }
 }

@@ -39,6 +39,11 @@ final class BidiagonalSVDTests: XCTestCase {
         XCTAssertLessThan(uOrth / (Double(n) * eps), 50, "\(label) U orthogonality", file: file, line: line)
         XCTAssertLessThan(vOrth / (Double(n) * eps), 50, "\(label) V orthogonality", file: file, line: line)
         for p in 1..<max(1, n) { XCTAssertGreaterThanOrEqual(full.sigma[p - 1], full.sigma[p], label, file: file, line: line) }
+        // Without U: no U, and σ and V bit for bit those of the run with U.
+        let right = try BidiagonalDivideAndConquer.svd(d: d, e: e, vectors: true, left: false, threads: 2, precision: V.self)
+        XCTAssertNil(right.u, label, file: file, line: line)
+        XCTAssertEqual(right.sigma, full.sigma, "\(label) σ without U", file: file, line: line)
+        XCTAssertTrue(right.v!.elements == full.v!.elements, "\(label) V without U", file: file, line: line)
         for p in 0..<n {
             XCTAssertEqual(values[p], full.sigma[p], accuracy: 4 * Double(n) * eps * max(norm, 1e-300),
                            "\(label) values-only σ[\(p)]", file: file, line: line)
@@ -87,6 +92,52 @@ final class BidiagonalSVDTests: XCTestCase {
             let graded = (0..<n).map { pow(0.8, Double($0)) }
             try check(d: graded, e: graded.dropLast().map { $0 * 0.5 }, label: "graded \(n)")
             try check(d: [Double](repeating: 0, count: n), e: [Double](repeating: 0, count: n - 1), label: "zero \(n)")
+        }
+    }
+
+    /// The O(n) Sturm counts agree with the computed σ wherever the bound is not within rounding
+    /// of a σᵢ (midpoints of separated neighbours), and the bisection's interval holds σ₁.
+    func testSpectrumCountsAndLargestValue() throws {
+        var generator = SeededGenerator(seed: 24)
+        var cases: [(String, [Double], [Double])] = []
+        for n in [1, 2, 7, 24, 60, 200] {
+            cases.append(("random \(n)", (0..<n).map { _ in Double.random(in: -1...1, using: &generator) },
+                          (0..<max(0, n - 1)).map { _ in Double.random(in: -1...1, using: &generator) }))
+            let graded = (0..<n).map { pow(0.7, Double($0)) }
+            cases.append(("graded \(n)", graded, graded.dropLast().map { $0 * 0.5 }))
+            cases.append(("zeros \(n)", (0..<n).map { $0 % 3 == 1 ? 0 : 1 }, (0..<max(0, n - 1)).map { $0 % 4 == 0 ? 0 : 0.5 }))
+        }
+        for (label, d, e) in cases {
+            let sigma = try BidiagonalDivideAndConquer.svd(d: d, e: e, vectors: false, threads: 1, precision: Double.self).sigma
+            let spectrum = BidiagonalSpectrum(diagonal: d, superdiagonal: e)
+            let n = d.count, slack = 100 * Double(n) * Double.ulpOfOne * sigma[0]
+            XCTAssertLessThanOrEqual(spectrum.largest.lowerBound, sigma[0] + slack, label)
+            XCTAssertGreaterThanOrEqual(spectrum.largest.upperBound, sigma[0] - slack, label)
+            XCTAssertLessThanOrEqual(spectrum.largest.upperBound - spectrum.largest.lowerBound, 1e-3 * spectrum.largest.upperBound, label)
+            var checked = 0
+            for i in 0..<(n - 1) where sigma[i] - sigma[i + 1] > 1e-6 * sigma[0] {
+                XCTAssertEqual(spectrum.count(below: (sigma[i] + sigma[i + 1]) / 2), n - 1 - i, "\(label) between σ\(i) and σ\(i + 1)")
+                checked += 1
+            }
+            XCTAssertEqual(spectrum.count(below: 2 * sigma[0] + 1), n, label)
+            if n > 2 && !label.hasPrefix("zeros") { XCTAssertGreaterThan(checked, 0, label) }
+        }
+    }
+
+    /// With left vectors declined up front, asking for them anyway gives what the SVD with U_B
+    /// gives, bit for bit (divide and conquer is rerun with U_B); σ and Vᵀ are the same too.
+    func testLeftVectorsDeclinedThenAskedFor() throws {
+        var generator = SeededGenerator(seed: 25)
+        for (m, n) in [(200, 60), (60, 60)] {
+            let a = Matrix<Double>.random(rows: m, columns: n, using: &generator).converted(to: Float.self)
+            let kept = try BidiagonalPathSVD(a, leading: n, threads: 1)
+            let declined = try BidiagonalPathSVD(a, leading: n, threads: 1) { _ in false }
+            XCTAssertEqual(kept.sigma, declined.sigma)
+            XCTAssertTrue(kept.vt.elements == declined.vt.elements)
+            for columns in [0..<n, 3..<9] {
+                XCTAssertTrue(try kept.leftVectors(columns, threads: 1).elements == declined.leftVectors(columns, threads: 1).elements,
+                              "\(m)×\(n) columns \(columns)")
+            }
         }
     }
 }

@@ -26,7 +26,8 @@ public struct TensorSpec: Sendable, Equatable {
 /// up front, then tensors are written one at a time in file order, so the whole output is never
 /// in memory. The file appears atomically: bytes go to a temporary file in the target directory,
 /// which is fsynced and renamed over the target by `finish()`; an abandoned or failed writer
-/// removes its temporary file and leaves any existing target untouched.
+/// removes its temporary file and leaves any existing target untouched. The bytes go out through
+/// a `StagedFileOutput` (direct I/O where the file system allows it).
 ///
 /// Byte-compatible with the reference writer: tensors sorted by dtype (descending, in the
 /// format's declaration order) then name, compact JSON with `__metadata__` first and its keys
@@ -37,6 +38,7 @@ public final class SafetensorsWriter {
     public let order: [TensorSpec]
     private let temporaryPath: String
     private let descriptor: Int32
+    private let output: StagedFileOutput
     private let overwrite: Bool
     private var written = 0
     private var state: State = .open
@@ -60,6 +62,7 @@ public final class SafetensorsWriter {
             throw SafetensorsError(file: path, "already exists (allow overwriting to replace it)")
         }
         (temporaryPath, descriptor) = try createTemporaryFile(beside: path)
+        output = StagedFileOutput(descriptor: descriptor)
         do throws(SafetensorsError) {
             try writeAll(Array(Self.headerBytes(order: order, metadata: metadata)))
         } catch {
@@ -157,10 +160,9 @@ public final class SafetensorsWriter {
             abandon()
             throw SafetensorsError(file: path, tensor: missing.name, "was never written")
         }
-        if fsync(descriptor) != 0 {
-            let message = systemError()
+        if let failure = output.finish() {
             abandon()
-            throw SafetensorsError(file: path, "fsync failed: \(message)")
+            throw SafetensorsError(file: path, failure)
         }
         close(descriptor)
         if !overwrite && access(path, F_OK) == 0 {
@@ -203,20 +205,11 @@ public final class SafetensorsWriter {
         if let error = writeRaw(bytes) { throw error }
     }
 
-    /// Writes every byte (retrying short writes); on failure abandons the file and returns why.
+    /// Appends the bytes; on failure abandons the file and returns why.
     private func writeRaw(_ bytes: UnsafeRawBufferPointer) -> SafetensorsError? {
-        var done = 0
-        while done < bytes.count {
-            let wrote = systemWrite(descriptor, bytes.baseAddress! + done, bytes.count - done)
-            if wrote < 0 {
-                if errno == EINTR { continue }
-                let message = systemError()
-                abandon()
-                return SafetensorsError(file: path, "write failed: \(message)")
-            }
-            done += wrote
-        }
-        return nil
+        guard let failure = output.append(bytes) else { return nil }
+        abandon()
+        return SafetensorsError(file: path, failure)
     }
 }
 

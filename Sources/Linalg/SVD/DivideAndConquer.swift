@@ -35,9 +35,9 @@ struct BidiagonalFactors<V: LinalgScalar> {
 
     /// The same factors with vectors only for the `count` largest values (nil: all of them).
     func keepingVectors(ofLargest count: Int?) -> BidiagonalFactors {
-        guard let count, count < sigma.count, let u else { return self }
+        guard let count, count < sigma.count else { return self }
         let chosen = BidiagonalDivideAndConquer.largest(count, of: sigma)
-        return BidiagonalFactors(sigma: sigma, u: u.selecting(columns: chosen), w: w.selecting(columns: chosen),
+        return BidiagonalFactors(sigma: sigma, u: u?.selecting(columns: chosen), w: w.selecting(columns: chosen),
                                  vectorColumn: BidiagonalDivideAndConquer.vectorColumns(of: chosen, among: sigma.count))
     }
 }
@@ -50,18 +50,20 @@ enum BidiagonalDivideAndConquer {
     /// `leading` = k, only the vectors of the k largest values are formed (σ still has all n
     /// values): the top merge — three quarters of the GEMM work — then multiplies by k columns
     /// instead of n. They are the same vectors, bit for bit, as the first k of the full result.
-    static func svd<V: LinalgScalar>(d: [Double], e: [Double], vectors: Bool, leading: Int? = nil, threads: Int,
-                                     precision: V.Type) throws(LinalgError)
+    /// With `left` false, U is not formed at all (u is nil), which saves about half the vector
+    /// work; W and σ are bit for bit those of the call with U.
+    static func svd<V: LinalgScalar>(d: [Double], e: [Double], vectors: Bool, left: Bool = true, leading: Int? = nil,
+                                     threads: Int, precision: V.Type) throws(LinalgError)
         -> (sigma: [Double], u: Matrix<V>?, v: Matrix<V>?) {
-        let n = d.count
-        if n == 0 { return ([], vectors ? Matrix(rows: 0, columns: 0) : nil, vectors ? Matrix(rows: 0, columns: 0) : nil) }
-        let factors: BidiagonalFactors<V> = try solve(d: d[...], e: e[...], extraColumn: false, vectors: vectors,
+        let n = d.count, left = vectors && left
+        if n == 0 { return ([], left ? Matrix(rows: 0, columns: 0) : nil, vectors ? Matrix(rows: 0, columns: 0) : nil) }
+        let factors: BidiagonalFactors<V> = try solve(d: d[...], e: e[...], extraColumn: false, vectors: vectors, left: left,
                                                       leading: vectors ? leading : nil, threads: threads)
         let order = descendingOrder(factors.sigma)
         let sigma = order.map { factors.sigma[$0] }
-        guard vectors, let u = factors.u else { return (sigma, nil, nil) }
+        guard vectors else { return (sigma, nil, nil) }
         let vectorOrder = order.filter { factors.vectorColumn[$0] != nil }.map { factors.vectorColumn[$0]! }
-        return (sigma, u.selecting(columns: vectorOrder), factors.w.selecting(columns: vectorOrder))
+        return (sigma, factors.u?.selecting(columns: vectorOrder), factors.w.selecting(columns: vectorOrder))
     }
 
     /// Positions of the `count` largest values (ties by position), ascending; all with nil.
@@ -83,9 +85,9 @@ enum BidiagonalDivideAndConquer {
     }
 
     static func solve<V: LinalgScalar>(d: ArraySlice<Double>, e: ArraySlice<Double>, extraColumn: Bool, vectors: Bool,
-                                       leading: Int? = nil, threads: Int) throws(LinalgError) -> BidiagonalFactors<V> {
+                                       left: Bool, leading: Int? = nil, threads: Int) throws(LinalgError) -> BidiagonalFactors<V> {
         if d.count <= leafSize {
-            return try leaf(d: d, e: e, extraColumn: extraColumn, vectors: vectors).keepingVectors(ofLargest: leading)
+            return try leaf(d: d, e: e, extraColumn: extraColumn, vectors: vectors, left: left).keepingVectors(ofLargest: leading)
         }
         let n = d.count
         let k = n / 2
@@ -101,8 +103,9 @@ enum BidiagonalDivideAndConquer {
             Parallelism.forEach(2) { side in
                 do {
                     let result: BidiagonalFactors<V> = side == 0
-                        ? try solve(d: upperD, e: upperE, extraColumn: true, vectors: vectors, threads: threads / 2)
-                        : try solve(d: lowerD, e: lowerE, extraColumn: extraColumn, vectors: vectors, threads: threads - threads / 2)
+                        ? try solve(d: upperD, e: upperE, extraColumn: true, vectors: vectors, left: left, threads: threads / 2)
+                        : try solve(d: lowerD, e: lowerE, extraColumn: extraColumn, vectors: vectors, left: left,
+                                    threads: threads - threads / 2)
                     box.set(side, result)
                 } catch {
                     box.fail(error as! LinalgError)
@@ -111,8 +114,8 @@ enum BidiagonalDivideAndConquer {
             children = box.results
             failure = box.failure
         } else {
-            children[0] = try solve(d: upperD, e: upperE, extraColumn: true, vectors: vectors, threads: 1)
-            children[1] = try solve(d: lowerD, e: lowerE, extraColumn: extraColumn, vectors: vectors, threads: 1)
+            children[0] = try solve(d: upperD, e: upperE, extraColumn: true, vectors: vectors, left: left, threads: 1)
+            children[1] = try solve(d: lowerD, e: lowerE, extraColumn: extraColumn, vectors: vectors, left: left, threads: 1)
         }
         if let failure { throw failure }
         return try merge(upper: children[0]!, lower: children[1]!, alpha: d[d.startIndex + k], beta: e[e.startIndex + k],
@@ -135,7 +138,8 @@ enum BidiagonalDivideAndConquer {
     /// leaf of a nearly rank-deficient matrix can hold entries of 10⁻¹⁶⁰ whose squares underflow,
     /// and Jacobi's dot products would then never see the rows as orthogonal.
     static func leaf<V: LinalgScalar>(d: ArraySlice<Double>, e: ArraySlice<Double>, extraColumn: Bool,
-                                      vectors: Bool) throws(LinalgError) -> BidiagonalFactors<V> {
+                                      vectors: Bool, left: Bool = true) throws(LinalgError) -> BidiagonalFactors<V> {
+        let left = vectors && left
         let n = d.count, m = n + (extraColumn ? 1 : 0)
         let largest = max(d.lazy.map(abs).max() ?? 0, e.lazy.map(abs).max() ?? 0)
         let scale = UnitScaling<Double>(largest: largest)
@@ -144,11 +148,11 @@ enum BidiagonalDivideAndConquer {
             b[i, i] = d[d.startIndex + i] * scale.first * scale.second
             if i + 1 < m { b[i, i + 1] = e[e.startIndex + i] * scale.first * scale.second }
         }
-        var rotations = Matrix<Double>.identity(n)
+        var rotations = left ? Matrix<Double>.identity(n) : Matrix<Double>(rows: 0, columns: 0)
         var failure: LinalgError?
         b.withMutableView { x in
             rotations.withMutableView { r in
-                do throws(LinalgError) { try orthogonalizeRows(x, accumulator: r) } catch { failure = error }
+                do throws(LinalgError) { try orthogonalizeRows(x, accumulator: left ? r : nil) } catch { failure = error }
             }
         }
         if let failure { throw failure }
@@ -166,7 +170,7 @@ enum BidiagonalDivideAndConquer {
         if extraColumn { missing.append(n) }
         rows.withMutableView { completeOrthonormalRows($0, missing: missing) }
         if vectors {
-            return BidiagonalFactors(sigma: sigma, u: rotations.transposed.converted(), w: rows.transposed.converted())
+            return BidiagonalFactors(sigma: sigma, u: left ? rotations.transposed.converted() : nil, w: rows.transposed.converted())
         }
         return BidiagonalFactors(sigma: sigma, u: nil, w: rows.transposed.selecting(rows: [0, m - 1]).converted())
     }

@@ -24,37 +24,43 @@ public struct PolarDecomposition<T: LinalgScalar>: Sendable {
     }
 
     /// The factor with directions σᵢ ≤ relativeThreshold·σ₁ left out. Tall (m ≥ 11n/6) and wide
-    /// matrices go through A = QR (or its transpose), R = U_R·Σ·Vᵀ: then polar(A) = Σᵢ uᵢvᵢᵀ with
-    /// uᵢ = Q·[U_R eᵢ; 0] = A·vᵢ/σᵢ. The strong directions (`DirectLeftVectors`) take the second
-    /// form: all of them in one m·n·n GEMM, A·(V Σ⁻¹ Vᵀ), where applying Q to n columns costs twice
-    /// that. The weak ones take the first, applying Q to their few columns only.
+    /// matrices (with the bidiagonal algorithm, which `.auto` picks for r > 16) go through A = QR
+    /// (or its transpose), R = U_R·Σ·Vᵀ: then polar(A) = Σᵢ uᵢvᵢᵀ with uᵢ = Q·[U_R eᵢ; 0] = A·vᵢ/σᵢ.
+    /// The strong directions (`DirectLeftVectors`) take the second form: all of them in one m·n·n
+    /// GEMM, A·(V Σ⁻¹ Vᵀ), where applying Q to n columns costs twice that. The weak ones take the
+    /// first, and only their few columns of U_R are formed (`BidiagonalPathSVD`): the
+    /// bidiagonalization's reflectors are not applied to the strong ones at all.
     @_specialize(exported: true, where T == Float)
     @_specialize(exported: true, where T == Double)
     public init(_ a: Matrix<T>, relativeThreshold: T, algorithm: SVDAlgorithm = .auto, threads: Int? = nil) throws(LinalgError) {
         let (m, n) = (a.rows, a.columns)
-        guard algorithm != .jacobi, 6 * max(m, n) >= 11 * min(m, n), min(m, n) > 0 else {
+        let largest = try largestMagnitude(a)
+        let bidiagonal = algorithm == .bidiagonal || (algorithm == .auto && min(m, n) > 16)
+        guard bidiagonal, 6 * max(m, n) >= 11 * min(m, n), largest > 0 else {
             let svd = try SVD(a, algorithm: algorithm, threads: threads)
             self.init(svd: svd, threshold: relativeThreshold * (svd.singularValues.first ?? 0), threads: threads)
             return
         }
         // At unit scale (the factor does not depend on it), so that dividing by σᵢ cannot overflow for tiny A.
-        let (scaled, scale) = try UnitScaling.apply(to: a)
+        let (scaled, scale) = UnitScaling.apply(to: a, largest: largest)
         let tall = m >= n ? scaled : scaled.transposed
-        let qr = QRFactorization(tall, threads: threads)
-        let inner = try SVD(qr.r, algorithm: algorithm, threads: threads)
-        let sigma = inner.singularValues
+        let threads = threads ?? Parallelism.maximumThreads
+        // Weak directions are possible iff some σ lies in (threshold·σ₁, σ₁/32).
+        let svd = try BidiagonalPathSVD(tall, leading: tall.columns, threads: threads) { spectrum in
+            let (low, high) = (spectrum.largest.lowerBound, spectrum.largest.upperBound)
+            return spectrum.count(below: high / 32) > spectrum.count(below: Double(relativeThreshold) * low)
+        }
+        let sigma = svd.sigma
         let kept = sigma.prefix { $0 > relativeThreshold * sigma[0] }.count
         let strong = DirectLeftVectors.strongCount(sigma, among: kept)
         // Strong directions: A·(V Σ⁻¹ Vᵀ) over them.
-        let scaledVt = DirectLeftVectors.inverseScaledRows(inner.vt, sigma, count: strong)
-        let vt = inner.vt.selecting(rows: Array(0..<strong))
+        let scaledVt = DirectLeftVectors.inverseScaledRows(svd.vt, sigma, count: strong)
+        let vt = svd.vt.selecting(rows: Array(0..<strong))
         var factor = product(tall, product(scaledVt, vt, transposeA: true, threads: threads), threads: threads)
-        // Weak directions: (Q·[U_R; 0]) · Vᵀ over them.
+        // Weak directions: their left vectors through the reflectors, times their rows of Vᵀ.
         if kept > strong {
-            var weakU = Matrix<T>(rows: tall.rows, columns: kept - strong)
-            weakU.place(inner.u.selecting(columns: Array(strong..<kept)), row: 0, column: 0)
-            qr.multiplyQ(&weakU, transpose: false, threads: threads)
-            let weakVt = inner.vt.selecting(rows: Array(strong..<kept))
+            let weakU = try svd.leftVectors(strong..<kept, threads: threads)
+            let weakVt = svd.vt.selecting(rows: Array(strong..<kept))
             weakU.withView { u in
                 weakVt.withView { vt in
                     factor.withMutableView { f in gemm(u, vt, into: f, alpha: 1, beta: 1, threads: threads) }

@@ -89,35 +89,25 @@ func requireFinite<T: LinalgScalar>(_ a: Matrix<T>) throws(LinalgError) {
 func bidiagonalSVD<T: LinalgScalar>(_ a: Matrix<T>, vectors: Bool, leading: Int, threads: Int) throws(LinalgError)
     -> (u: Matrix<T>?, sigma: [T], vt: Matrix<T>?) {
     let (m, n) = (a.rows, a.columns)
-    let qr: QRFactorization<T>? = 6 * m >= 11 * n ? QRFactorization(a, threads: threads) : nil
-    let reduction = Bidiagonalization(qr?.r ?? a, threads: threads)
-    let (d, e) = (reduction.diagonal.map { Double($0) }, reduction.superdiagonal.map { Double($0) })
     guard vectors else {
+        let qr = BidiagonalPathSVD<T>.goesThroughQR(rows: m, columns: n) ? QRFactorization(a, threads: threads) : nil
+        let reduction = Bidiagonalization(qr?.r ?? a, threads: threads)
+        let (d, e) = (reduction.diagonal.map { Double($0) }, reduction.superdiagonal.map { Double($0) })
         let sigma = try BidiagonalDivideAndConquer.svd(d: d, e: e, vectors: false, threads: threads, precision: Double.self).sigma
         return (nil, sigma.map { T($0) }, nil)
     }
-    let bidiagonal = try BidiagonalDivideAndConquer.svd(d: d, e: e, vectors: true, leading: leading, threads: threads,
-                                                       precision: T.self)
-    guard let ub = bidiagonal.u, var v = bidiagonal.v else { preconditionFailure("vectors were asked for") }
-    let sigma = bidiagonal.sigma.map { T($0) }
-    // V = P_B·V_B.
-    reduction.multiplyP(&v, threads: threads)
-    let vt = v.transposed
-    // U's columns `columns` as [Q]·Q_B·[U_B; 0].
-    func throughReflectors(_ columns: Range<Int>) -> Matrix<T> {
-        var u = Matrix<T>(rows: qr == nil ? m : n, columns: columns.count)
-        u.place(columns.count == ub.columns ? ub : ub.selecting(columns: Array(columns)), row: 0, column: 0)
-        reduction.multiplyQ(&u, threads: threads)
-        guard let qr else { return u }
-        var full = Matrix<T>(rows: m, columns: u.columns)
-        full.place(u, row: 0, column: 0)
-        qr.multiplyQ(&full, transpose: false, threads: threads)
-        return full
-    }
     // A truncated SVD through QR forms its strong leading vectors as A·vᵢ/σᵢ, one GEMM
-    // (`DirectLeftVectors`); the full SVD keeps U orthonormal to roundoff whatever its conditioning.
-    let direct = qr != nil && leading < n ? DirectLeftVectors.strongCount(sigma, among: leading) : 0
-    guard direct > 0 else { return (throughReflectors(0..<leading), sigma, vt) }
+    // (`DirectLeftVectors`), and only the others through the reflectors; the full SVD keeps U
+    // orthonormal to roundoff whatever its conditioning.
+    let readsOffA = BidiagonalPathSVD<T>.goesThroughQR(rows: m, columns: n) && leading < n
+    func direct(_ sigma: [T]) -> Int { readsOffA ? DirectLeftVectors.strongCount(sigma, among: leading) : 0 }
+    // Reflectors are needed iff σ_leading < σ₁/32, i.e. at least n − leading + 1 values lie below σ₁/32.
+    let svd = try BidiagonalPathSVD(a, leading: leading, threads: threads, mayWantLeft: readsOffA ? { spectrum in
+        spectrum.count(below: spectrum.largest.upperBound / 32) > n - leading
+    } : nil)
+    let (sigma, vt) = (svd.sigma, svd.vt)
+    let direct = direct(sigma)
+    guard direct > 0 else { return (try svd.leftVectors(0..<leading, threads: threads), sigma, vt) }
     var u = Matrix<T>(rows: m, columns: leading)
     let scaledVt = DirectLeftVectors.inverseScaledRows(vt, sigma, count: direct)
     a.withView { a in
@@ -127,7 +117,7 @@ func bidiagonalSVD<T: LinalgScalar>(_ a: Matrix<T>, vectors: Bool, leading: Int,
             }
         }
     }
-    if direct < leading { u.place(throughReflectors(direct..<leading), row: 0, column: direct) }
+    if direct < leading { u.place(try svd.leftVectors(direct..<leading, threads: threads), row: 0, column: direct) }
     return (u, sigma, vt)
 }
 

@@ -265,12 +265,21 @@ struct MergeSettings {
             return
         }
         metadata["isomerge.alpha"] = String(options.effectiveAlpha)
-        let report = try engine.merge(to: output, metadata: metadata, maximumShardBytes: shardSize, overwrite: overwrite)
-        progress.finish()
-        if let saveTaskVector {
-            _ = try engine.writeTaskVector(to: saveTaskVector, metadata: metadata, overwrite: overwrite)
+        guard let saveTaskVector else {
+            let report = try engine.merge(to: output, metadata: metadata, maximumShardBytes: shardSize, overwrite: overwrite)
             progress.finish()
+            summary(start: start, outputs: report.outputPaths)
+            return
         }
+        // τ_M once, then the checkpoint from it (reading and writing only): merging twice would
+        // double the SVD work. Byte-identical to a plain merge (τ_M is stored exactly, F32 or F64).
+        _ = try engine.writeTaskVector(to: saveTaskVector, metadata: metadata, overwrite: overwrite)
+        progress.finish()
+        let report = try MergeEngine.apply(base: baseCheckpoint, taskVector: try Checkpoint(path: saveTaskVector),
+                                           alpha: options.effectiveAlpha, to: output, outputDType: options.outputDType,
+                                           metadata: metadata, maximumShardBytes: shardSize, overwrite: overwrite,
+                                           progress: { progress.update($0) })
+        progress.finish()
         summary(start: start, outputs: report.outputPaths)
     }
 

@@ -1,0 +1,82 @@
+/// The bidiagonal path's SVD of an m×n matrix, m ≥ n, with the left vectors left implicit:
+/// [QR (when m ≥ 11n/6)] → bidiagonalization A = Q_B·B·P_Bᵀ (of R) → divide and conquer
+/// B = U_B·Σ·V_Bᵀ, with σ and Vᵀ = (P_B·V_B)ᵀ formed at once and U = [Q]·Q_B·[U_B; 0] formed
+/// column by column on demand (`leftVectors`). Applying the reflectors costs ~4mn per column,
+/// so a caller that needs few left vectors, or reads the strong ones off A
+/// (`DirectLeftVectors`), skips most of the back-transformation: the polar factor of a tall
+/// matrix needs only its weak directions' columns.
+///
+/// A caller that can tell from the spectrum whether it will want any left vectors (`mayWantLeft`,
+/// asked of `BidiagonalSpectrum`'s O(n) counts) saves U_B too when it will not: about half of
+/// divide and conquer's vector work. Should the computed σ (which the counts judge only to
+/// rounding) call for some after all, `leftVectors` runs divide and conquer again with U_B: same
+/// σ and V bit for bit, so the result is as if U_B had been kept.
+struct BidiagonalPathSVD<T: LinalgScalar> {
+    /// The singular values, descending.
+    let sigma: [T]
+    /// The right vectors of the `leading` largest values, as rows.
+    let vt: Matrix<T>
+    /// Whether A went through a QR factorization first.
+    var throughQR: Bool { qr != nil }
+    private let qr: QRFactorization<T>?
+    private let reduction: Bidiagonalization<T>
+    /// U_B of divide and conquer; nil when it was skipped.
+    private let bidiagonalU: Matrix<T>?
+    private let leading: Int
+    private let rows: Int
+
+    /// Factors `a` (finite, at unit scale: the caller scales) keeping the vectors of the `leading`
+    /// largest singular values. `mayWantLeft`: whether the caller may ask for any left vectors,
+    /// judged from B's spectrum (nil: it will).
+    init(_ a: Matrix<T>, leading: Int, threads: Int, mayWantLeft: ((BidiagonalSpectrum) -> Bool)? = nil) throws(LinalgError) {
+        let (m, n) = (a.rows, a.columns)
+        precondition(m >= n, "BidiagonalPathSVD needs rows ≥ columns")
+        qr = Self.goesThroughQR(rows: m, columns: n) ? QRFactorization(a, threads: threads) : nil
+        reduction = Bidiagonalization(qr?.r ?? a, threads: threads)
+        var formLeft = true
+        if let mayWantLeft {
+            let (d, e) = (reduction.diagonal.map { Double($0) }, reduction.superdiagonal.map { Double($0) })
+            formLeft = mayWantLeft(BidiagonalSpectrum(diagonal: d, superdiagonal: e))
+        }
+        let bidiagonal = try Self.divideAndConquer(reduction, vectors: true, left: formLeft, leading: leading, threads: threads)
+        guard var v = bidiagonal.v else { preconditionFailure("vectors were asked for") }
+        sigma = bidiagonal.sigma
+        reduction.multiplyP(&v, threads: threads)
+        vt = v.transposed
+        bidiagonalU = bidiagonal.u
+        self.leading = leading
+        rows = m
+    }
+
+    /// Whether an m×n matrix is factored through QR first: when m ≥ 11n/6, where the QR's
+    /// 2mn² flops save more in the bidiagonalization (4mn² → 8n³/3) than they cost.
+    static func goesThroughQR(rows m: Int, columns n: Int) -> Bool { 6 * m >= 11 * n }
+
+    /// Divide and conquer on the bidiagonal of `reduction`, σ as `T`.
+    private static func divideAndConquer(_ reduction: Bidiagonalization<T>, vectors: Bool, left: Bool = true, leading: Int,
+                                         threads: Int) throws(LinalgError) -> (sigma: [T], u: Matrix<T>?, v: Matrix<T>?) {
+        let (d, e) = (reduction.diagonal.map { Double($0) }, reduction.superdiagonal.map { Double($0) })
+        let result = try BidiagonalDivideAndConquer.svd(d: d, e: e, vectors: vectors, left: left, leading: leading,
+                                                        threads: threads, precision: T.self)
+        return (result.sigma.map { T($0) }, result.u, result.v)
+    }
+
+    /// The left singular vectors `columns` (indices among the leading ones), m × columns.count:
+    /// [Q]·Q_B·[U_B; 0] restricted to those columns.
+    func leftVectors(_ columns: Range<Int>, threads: Int) throws(LinalgError) -> Matrix<T> {
+        var bidiagonalU = self.bidiagonalU
+        if bidiagonalU == nil {
+            bidiagonalU = try Self.divideAndConquer(reduction, vectors: true, leading: leading, threads: threads).u
+        }
+        guard let bidiagonalU else { preconditionFailure("left vectors were asked for") }
+        var u = Matrix<T>(rows: reduction.factors.rows, columns: columns.count)
+        u.place(columns.count == bidiagonalU.columns ? bidiagonalU : bidiagonalU.selecting(columns: Array(columns)),
+                row: 0, column: 0)
+        reduction.multiplyQ(&u, threads: threads)
+        guard let qr else { return u }
+        var full = Matrix<T>(rows: rows, columns: u.columns)
+        full.place(u, row: 0, column: 0)
+        qr.multiplyQ(&full, transpose: false, threads: threads)
+        return full
+    }
+}

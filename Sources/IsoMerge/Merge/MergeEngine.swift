@@ -196,7 +196,7 @@ public final class MergeEngine: @unchecked Sendable {
 
     /// Per-tensor jobs on the engine's lanes (one per thread allowed) within its memory budget,
     /// results consumed in index order on the calling thread: `TensorPipeline` with this engine's
-    /// settings, shared by the merge pass and TIES's whole-model pre-passes.
+    /// settings, shared by the merge pass, TIES's whole-model pre-passes and the alignment analysis.
     func sideBySide<Value>(sizes: [Int], job: @escaping @Sendable (_ index: Int, _ threads: Int?) throws -> Value,
                            consume: (_ index: Int, _ value: Value) throws -> Void) throws {
         try TensorPipeline.run(sizes: sizes, budget: Self.memoryBudget, lanes: options.threads ?? Parallelism.maximumThreads,

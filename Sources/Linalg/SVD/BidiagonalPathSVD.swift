@@ -23,42 +23,48 @@ struct BidiagonalPathSVD<T: LinalgScalar> {
     /// U_B of divide and conquer; nil when it was skipped.
     private let bidiagonalU: Matrix<T>?
     private let leading: Int
-    private let rows: Int
+    /// A's row count.
+    private var rows: Int { qr?.factors.rows ?? reduction.factors.rows }
 
     /// Factors `a` (finite, at unit scale: the caller scales) keeping the vectors of the `leading`
     /// largest singular values. `mayWantLeft`: whether the caller may ask for any left vectors,
     /// judged from B's spectrum (nil: it will).
     init(_ a: Matrix<T>, leading: Int, threads: Int, mayWantLeft: ((BidiagonalSpectrum) -> Bool)? = nil) throws(LinalgError) {
-        let (m, n) = (a.rows, a.columns)
-        precondition(m >= n, "BidiagonalPathSVD needs rows ≥ columns")
-        qr = Self.goesThroughQR(rows: m, columns: n) ? QRFactorization(a, threads: threads) : nil
-        reduction = Bidiagonalization(qr?.r ?? a, threads: threads)
-        var formLeft = true
-        if let mayWantLeft {
-            let (d, e) = (reduction.diagonal.map { Double($0) }, reduction.superdiagonal.map { Double($0) })
-            formLeft = mayWantLeft(BidiagonalSpectrum(diagonal: d, superdiagonal: e))
-        }
-        let bidiagonal = try Self.divideAndConquer(reduction, vectors: true, left: formLeft, leading: leading, threads: threads)
+        precondition(a.rows >= a.columns, "BidiagonalPathSVD needs rows ≥ columns")
+        (qr, reduction) = Self.reduce(a, threads: threads)
+        let (d, e) = Self.bidiagonal(reduction)
+        let formLeft = mayWantLeft?(BidiagonalSpectrum(diagonal: d, superdiagonal: e)) ?? true
+        let bidiagonal = try BidiagonalDivideAndConquer.svd(d: d, e: e, vectors: true, left: formLeft, leading: leading,
+                                                           threads: threads, precision: T.self)
         guard var v = bidiagonal.v else { preconditionFailure("vectors were asked for") }
-        sigma = bidiagonal.sigma
+        sigma = bidiagonal.sigma.map { T($0) }
         reduction.multiplyP(&v, threads: threads)
         vt = v.transposed
         bidiagonalU = bidiagonal.u
         self.leading = leading
-        rows = m
     }
 
     /// Whether an m×n matrix is factored through QR first: when m ≥ 11n/6, where the QR's
     /// 2mn² flops save more in the bidiagonalization (4mn² → 8n³/3) than they cost.
     static func goesThroughQR(rows m: Int, columns n: Int) -> Bool { 6 * m >= 11 * n }
 
-    /// Divide and conquer on the bidiagonal of `reduction`, σ as `T`.
-    private static func divideAndConquer(_ reduction: Bidiagonalization<T>, vectors: Bool, left: Bool = true, leading: Int,
-                                         threads: Int) throws(LinalgError) -> (sigma: [T], u: Matrix<T>?, v: Matrix<T>?) {
-        let (d, e) = (reduction.diagonal.map { Double($0) }, reduction.superdiagonal.map { Double($0) })
-        let result = try BidiagonalDivideAndConquer.svd(d: d, e: e, vectors: vectors, left: left, leading: leading,
-                                                        threads: threads, precision: T.self)
-        return (result.sigma.map { T($0) }, result.u, result.v)
+    /// The singular values alone (descending): the same reduction, divide and conquer without
+    /// vectors (in Double: σ from z of W's first and last rows, O(n²) after the reduction).
+    static func singularValues(of a: Matrix<T>, threads: Int) throws(LinalgError) -> [T] {
+        let (d, e) = bidiagonal(reduce(a, threads: threads).reduction)
+        return try BidiagonalDivideAndConquer.svd(d: d, e: e, vectors: false, threads: threads, precision: Double.self)
+            .sigma.map { T($0) }
+    }
+
+    /// [QR →] bidiagonalization.
+    private static func reduce(_ a: Matrix<T>, threads: Int) -> (qr: QRFactorization<T>?, reduction: Bidiagonalization<T>) {
+        let qr = goesThroughQR(rows: a.rows, columns: a.columns) ? QRFactorization(a, threads: threads) : nil
+        return (qr, Bidiagonalization(qr?.r ?? a, threads: threads))
+    }
+
+    /// B's diagonal and superdiagonal, in Double for divide and conquer.
+    private static func bidiagonal(_ reduction: Bidiagonalization<T>) -> (d: [Double], e: [Double]) {
+        (reduction.diagonal.map { Double($0) }, reduction.superdiagonal.map { Double($0) })
     }
 
     /// The left singular vectors `columns` (indices among the leading ones), m × columns.count:
@@ -66,7 +72,9 @@ struct BidiagonalPathSVD<T: LinalgScalar> {
     func leftVectors(_ columns: Range<Int>, threads: Int) throws(LinalgError) -> Matrix<T> {
         var bidiagonalU = self.bidiagonalU
         if bidiagonalU == nil {
-            bidiagonalU = try Self.divideAndConquer(reduction, vectors: true, leading: leading, threads: threads).u
+            let (d, e) = Self.bidiagonal(reduction)
+            bidiagonalU = try BidiagonalDivideAndConquer.svd(d: d, e: e, vectors: true, leading: leading, threads: threads,
+                                                             precision: T.self).u
         }
         guard let bidiagonalU else { preconditionFailure("left vectors were asked for") }
         var u = Matrix<T>(rows: reduction.factors.rows, columns: columns.count)

@@ -13,6 +13,8 @@ struct BidiagonalSpectrum {
     private let offDiagonal: [Double]
     /// The smallest pivot magnitude allowed (LAPACK's pivmin), so that a zero pivot cannot divide.
     private let smallestPivot: Double
+    /// n, the number of singular values.
+    let valueCount: Int
     /// σ₁ lies in this interval, of relative width ≤ 10⁻³.
     let largest: ClosedRange<Double>
 
@@ -24,6 +26,7 @@ struct BidiagonalSpectrum {
             if i < e.count { offDiagonal.append(e[i]) }
         }
         self.offDiagonal = offDiagonal
+        valueCount = d.count
         let largestEntry = offDiagonal.lazy.map(abs).max() ?? 0
         smallestPivot = Double.leastNormalMagnitude * max(1, largestEntry * largestEntry)
         // Bisection on the count, from T's Gershgorin bound (≤ 2σ₁, as every |bᵢ| ≤ σ₁): ~11 steps.
@@ -50,6 +53,6 @@ struct BidiagonalSpectrum {
             pivot = -x - b * b / pivot
             if pivot < 0 { negatives += 1 }
         }
-        return negatives - offDiagonal.count / 2 - 1
+        return negatives - (offDiagonal.count + 1) / 2
     }
 }

@@ -13,6 +13,16 @@ enum DirectLeftVectors {
         sigma.prefix(count).prefix { $0 >= sigma[0] / 32 }.count
     }
 
+    /// Whether, among the `leading` largest singular values of a bidiagonal, some may be kept
+    /// (σᵢ > relativeThreshold·σ₁) but weak (σᵢ < σ₁/32), judged from `spectrum`'s counts with the
+    /// uncertainty of its σ₁ on the side of "yes". The values below σ₁/32 are the smallest ones;
+    /// they include a weak one unless all of them are outside the leading ones or not kept.
+    static func mayHaveWeakDirections(_ spectrum: BidiagonalSpectrum, among leading: Int, relativeThreshold: Double) -> Bool {
+        let belowStrong = spectrum.count(below: spectrum.largest.upperBound / 32)
+        let notKept = relativeThreshold > 0 ? spectrum.count(below: relativeThreshold * spectrum.largest.lowerBound) : 0
+        return belowStrong > max(notKept, spectrum.valueCount - leading)
+    }
+
     /// Σ⁻¹·Vᵀ over the first `count` directions: those rows of `vt`, each divided by its σ.
     static func inverseScaledRows<T: LinalgScalar>(_ vt: Matrix<T>, _ sigma: [T], count: Int) -> Matrix<T> {
         var rows = vt.selecting(rows: Array(0..<count))

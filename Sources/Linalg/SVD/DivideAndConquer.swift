@@ -134,19 +134,18 @@ enum BidiagonalDivideAndConquer {
     /// A leaf: one-sided Jacobi on the dense n×m bidiagonal. B = Rᵀ·X with R the accumulated
     /// rotations and X's rows orthogonal, so U = Rᵀ, σᵢ = ‖xᵢ‖, and W's columns are the
     /// normalized rows (completed to an orthonormal basis of ℝᵐ). Computed in Double, then
-    /// rounded to `V`. The leaf is first scaled by a power of two to a largest entry in [1, 2): a
+    /// rounded to `V`; U only when `left` (which `svd` allows only with `vectors`). The leaf is first scaled by a power of two to a largest entry in [1, 2): a
     /// leaf of a nearly rank-deficient matrix can hold entries of 10⁻¹⁶⁰ whose squares underflow,
     /// and Jacobi's dot products would then never see the rows as orthogonal.
     static func leaf<V: LinalgScalar>(d: ArraySlice<Double>, e: ArraySlice<Double>, extraColumn: Bool,
-                                      vectors: Bool, left: Bool = true) throws(LinalgError) -> BidiagonalFactors<V> {
-        let left = vectors && left
+                                      vectors: Bool, left: Bool) throws(LinalgError) -> BidiagonalFactors<V> {
         let n = d.count, m = n + (extraColumn ? 1 : 0)
         let largest = max(d.lazy.map(abs).max() ?? 0, e.lazy.map(abs).max() ?? 0)
         let scale = UnitScaling<Double>(largest: largest)
         var b = Matrix<Double>(rows: n, columns: m)
         for i in 0..<n {
-            b[i, i] = d[d.startIndex + i] * scale.first * scale.second
-            if i + 1 < m { b[i, i + 1] = e[e.startIndex + i] * scale.first * scale.second }
+            b[i, i] = scale.apply(d[d.startIndex + i])
+            if i + 1 < m { b[i, i + 1] = scale.apply(e[e.startIndex + i]) }
         }
         var rotations = left ? Matrix<Double>.identity(n) : Matrix<Double>(rows: 0, columns: 0)
         var failure: LinalgError?

@@ -45,10 +45,8 @@ public struct PolarDecomposition<T: LinalgScalar>: Sendable {
         let (scaled, scale) = UnitScaling.apply(to: a, largest: largest)
         let tall = m >= n ? scaled : scaled.transposed
         let threads = threads ?? Parallelism.maximumThreads
-        // Weak directions are possible iff some σ lies in (threshold·σ₁, σ₁/32).
-        let svd = try BidiagonalPathSVD(tall, leading: tall.columns, threads: threads) { spectrum in
-            let (low, high) = (spectrum.largest.lowerBound, spectrum.largest.upperBound)
-            return spectrum.count(below: high / 32) > spectrum.count(below: Double(relativeThreshold) * low)
+        let svd = try BidiagonalPathSVD(tall, leading: tall.columns, threads: threads) {
+            DirectLeftVectors.mayHaveWeakDirections($0, among: tall.columns, relativeThreshold: Double(relativeThreshold))
         }
         let sigma = svd.sigma
         let kept = sigma.prefix { $0 > relativeThreshold * sigma[0] }.count

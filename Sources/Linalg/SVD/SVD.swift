@@ -89,21 +89,14 @@ func requireFinite<T: LinalgScalar>(_ a: Matrix<T>) throws(LinalgError) {
 func bidiagonalSVD<T: LinalgScalar>(_ a: Matrix<T>, vectors: Bool, leading: Int, threads: Int) throws(LinalgError)
     -> (u: Matrix<T>?, sigma: [T], vt: Matrix<T>?) {
     let (m, n) = (a.rows, a.columns)
-    guard vectors else {
-        let qr = BidiagonalPathSVD<T>.goesThroughQR(rows: m, columns: n) ? QRFactorization(a, threads: threads) : nil
-        let reduction = Bidiagonalization(qr?.r ?? a, threads: threads)
-        let (d, e) = (reduction.diagonal.map { Double($0) }, reduction.superdiagonal.map { Double($0) })
-        let sigma = try BidiagonalDivideAndConquer.svd(d: d, e: e, vectors: false, threads: threads, precision: Double.self).sigma
-        return (nil, sigma.map { T($0) }, nil)
-    }
+    guard vectors else { return (nil, try BidiagonalPathSVD.singularValues(of: a, threads: threads), nil) }
     // A truncated SVD through QR forms its strong leading vectors as A·vᵢ/σᵢ, one GEMM
     // (`DirectLeftVectors`), and only the others through the reflectors; the full SVD keeps U
     // orthonormal to roundoff whatever its conditioning.
     let readsOffA = BidiagonalPathSVD<T>.goesThroughQR(rows: m, columns: n) && leading < n
     func direct(_ sigma: [T]) -> Int { readsOffA ? DirectLeftVectors.strongCount(sigma, among: leading) : 0 }
-    // Reflectors are needed iff σ_leading < σ₁/32, i.e. at least n − leading + 1 values lie below σ₁/32.
-    let svd = try BidiagonalPathSVD(a, leading: leading, threads: threads, mayWantLeft: readsOffA ? { spectrum in
-        spectrum.count(below: spectrum.largest.upperBound / 32) > n - leading
+    let svd = try BidiagonalPathSVD(a, leading: leading, threads: threads, mayWantLeft: readsOffA ? {
+        DirectLeftVectors.mayHaveWeakDirections($0, among: leading, relativeThreshold: 0)
     } : nil)
     let (sigma, vt) = (svd.sigma, svd.vt)
     let direct = direct(sigma)

@@ -15,16 +15,13 @@ struct UnitScaling<T: LinalgScalar> {
         second = T(sign: .plus, exponent: T.Exponent(-exponent + exponent / 2), significand: 1)
     }
 
+    func apply(_ x: T) -> T { x * first * second }
+
     func undo(_ x: T) -> T { x / first / second }
 
     /// `a` scaled, with its scaling (`largest` = max |aᵢⱼ|).
     static func apply(to a: Matrix<T>, largest: T) -> (Matrix<T>, UnitScaling) {
         let scale = UnitScaling(largest: largest)
-        return (Matrix(rows: a.rows, columns: a.columns, elements: a.elements.map { $0 * scale.first * scale.second }), scale)
-    }
-
-    /// `a` scaled, with its scaling; an error naming a NaN or ±∞ of `a`.
-    static func apply(to a: Matrix<T>) throws(LinalgError) -> (Matrix<T>, UnitScaling) {
-        apply(to: a, largest: try largestMagnitude(a))
+        return (Matrix(rows: a.rows, columns: a.columns, elements: a.elements.map(scale.apply)), scale)
     }
 }

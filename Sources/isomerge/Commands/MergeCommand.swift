@@ -272,7 +272,8 @@ struct MergeSettings {
             return
         }
         // τ_M once, then the checkpoint from it (reading and writing only): merging twice would
-        // double the SVD work. Byte-identical to a plain merge (τ_M is stored exactly, F32 or F64).
+        // double the SVD work. The same values as a plain merge (τ_M is stored exactly, F32 or F64,
+        // and θ₀ + α·τ is evaluated alike); only a frozen tensor's −0.0 would come out +0.0.
         _ = try engine.writeTaskVector(to: saveTaskVector, metadata: metadata, overwrite: overwrite)
         progress.finish()
         let report = try MergeEngine.apply(base: baseCheckpoint, taskVector: try Checkpoint(path: saveTaskVector),

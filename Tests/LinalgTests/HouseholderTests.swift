@@ -16,10 +16,10 @@ final class HouseholderTests: XCTestCase {
         difference(product(q.transposed, q), .identity(q.columns)) / (Double(max(1, q.rows)) * Double(T.ulpOfOne))
     }
 
-    func checkQR<T: LinalgScalar>(_: T.Type, m: Int, n: Int, seed: UInt64) {
+    func checkQR<T: LinalgScalar>(_: T.Type, m: Int, n: Int, blockSize: Int = 8, seed: UInt64) {
         var generator = SeededGenerator(seed: seed)
         let a = Matrix<T>.random(rows: m, columns: n, using: &generator)
-        let qr = QRFactorization(a, blockSize: 8)
+        let qr = QRFactorization(a, blockSize: blockSize)
         let q = qr.q, r = qr.r
         let residual = difference(product(q, r), a) / (max(frobenius(a), 1e-300) * Double(max(1, m)) * Double(T.ulpOfOne))
         XCTAssertLessThan(residual, 50, "QR \(T.self) \(m)×\(n) residual")
@@ -78,6 +78,8 @@ final class HouseholderTests: XCTestCase {
             checkQR(Float.self, m: m, n: n, seed: UInt64(m * 100 + n))
             checkQR(Double.self, m: m, n: n, seed: UInt64(m * 100 + n))
         }
+        // The default blocks (64 columns, panels of 32), with products large enough for two threads.
+        checkQR(Float.self, m: 700, n: 150, blockSize: 64, seed: 5)
     }
 
     func testBidiagonalization() {

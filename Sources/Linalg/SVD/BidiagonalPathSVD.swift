@@ -16,8 +16,6 @@ struct BidiagonalPathSVD<T: LinalgScalar> {
     let sigma: [T]
     /// The right vectors of the `leading` largest values, as rows.
     let vt: Matrix<T>
-    /// Whether A went through a QR factorization first.
-    var throughQR: Bool { qr != nil }
     private let qr: QRFactorization<T>?
     private let reduction: Bidiagonalization<T>
     /// U_B of divide and conquer; nil when it was skipped.

@@ -2,11 +2,11 @@
 /// that is one GEMM, A·(V Σ⁻¹), where the Householder route applies the QR's (and the
 /// bidiagonalization's) reflectors to each column: about twice the flops, at a lower rate.
 ///
-/// The price is accuracy for small σᵢ. With v̂ᵢ, σ̂ᵢ, ûᵢ from a backward-stable SVD of R (A = QR),
-/// A·v̂ᵢ/σ̂ᵢ = Q·ûᵢ + Q·(R·v̂ᵢ − σ̂ᵢ·ûᵢ)/σ̂ᵢ: the SVD's residual over σᵢ, roundoff times σ₁/σᵢ.
-/// So only the strong directions, σᵢ ≥ σ₁/32, are formed from A (on merge inputs this measured
-/// less than twice the error that rounding A to Float itself causes); the others keep the
-/// reflectors. Used by the polar factor and the truncated SVD of tall and wide matrices.
+/// The price is accuracy for small σᵢ. With v̂ᵢ, σ̂ᵢ, ûᵢ from a backward-stable SVD (of A, or of R
+/// where A = QR), A·v̂ᵢ/σ̂ᵢ = ûᵢ + (A·v̂ᵢ − σ̂ᵢ·ûᵢ)/σ̂ᵢ: the SVD's residual over σᵢ, roundoff times
+/// σ₁/σᵢ. So only the strong directions, σᵢ ≥ σ₁/32, are formed from A (on merge inputs this
+/// measured less than twice the error that rounding A to Float itself causes); the others keep the
+/// reflectors. Used by the polar factor of tall and wide matrices and by the truncated SVD.
 enum DirectLeftVectors {
     /// How many of the first `count` singular values (descending, σ₁ first) are strong: σᵢ ≥ σ₁/32.
     static func strongCount<T: LinalgScalar>(_ sigma: [T], among count: Int) -> Int {

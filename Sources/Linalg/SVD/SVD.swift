@@ -85,15 +85,15 @@ func requireFinite<T: LinalgScalar>(_ a: Matrix<T>) throws(LinalgError) {
 
 /// m ≥ n: [QR] → bidiagonalization → divide and conquer → back-transformation, the last two
 /// for the vectors of the `leading` largest values only (cost ∝ leading; strong leading vectors
-/// through QR by one GEMM, below).
+/// by one GEMM, below).
 func bidiagonalSVD<T: LinalgScalar>(_ a: Matrix<T>, vectors: Bool, leading: Int, threads: Int) throws(LinalgError)
     -> (u: Matrix<T>?, sigma: [T], vt: Matrix<T>?) {
     let (m, n) = (a.rows, a.columns)
     guard vectors else { return (nil, try BidiagonalPathSVD.singularValues(of: a, threads: threads), nil) }
-    // A truncated SVD through QR forms its strong leading vectors as A·vᵢ/σᵢ, one GEMM
-    // (`DirectLeftVectors`), and only the others through the reflectors; the full SVD keeps U
-    // orthonormal to roundoff whatever its conditioning.
-    let readsOffA = BidiagonalPathSVD<T>.goesThroughQR(rows: m, columns: n) && leading < n
+    // A truncated SVD forms its strong leading vectors as A·vᵢ/σᵢ, one GEMM (`DirectLeftVectors`),
+    // and only the others through the reflectors; the full SVD keeps U orthonormal to roundoff
+    // whatever its conditioning.
+    let readsOffA = leading < n
     func direct(_ sigma: [T]) -> Int { readsOffA ? DirectLeftVectors.strongCount(sigma, among: leading) : 0 }
     let svd = try BidiagonalPathSVD(a, leading: leading, threads: threads, mayWantLeft: readsOffA ? {
         DirectLeftVectors.mayHaveWeakDirections($0, among: leading, relativeThreshold: 0)

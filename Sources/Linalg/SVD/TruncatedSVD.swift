@@ -1,10 +1,11 @@
 /// The k largest singular triplets of an m×n matrix, A·vᵢ = σᵢ·uᵢ for i < k: the full reduction
 /// (QR when tall, bidiagonalization, divide and conquer) with the vectors formed for the k leading
 /// values only. The top divide-and-conquer merge and the back-transformations then cost ∝ k
-/// instead of r = min(m, n) — at k = r/8 a 768² problem takes ~70 % of the full SVD's time. σ and
-/// Vᵀ are bit for bit the leading part of `SVD`, and so is U unless the matrix goes through QR
-/// (m ≥ 11n/6, or its transpose): there the vectors with σᵢ ≥ σ₁/32 are A·vᵢ/σᵢ, one GEMM instead
-/// of applying Q, equal to `SVD`'s up to roundoff times σ₁/σᵢ.
+/// instead of r = min(m, n). σ and Vᵀ are bit for bit the leading part of `SVD` (of U for a wide
+/// matrix), and so are the other vectors on the Jacobi path (r ≤ 16); on the bidiagonal path
+/// those with σᵢ ≥ σ₁/32 are A·vᵢ/σᵢ, one GEMM instead of applying the reflectors (and divide and
+/// conquer skips U_B when all k are strong: a 768² problem at k = r/8, 52 → 47 ms), equal to
+/// `SVD`'s up to roundoff times σ₁/σᵢ.
 ///
 /// Why not subspace iteration or Krylov methods: merge inputs have flat spectral tails
 /// (σ₉₆/σ₉₇ ≈ 0.996 in a ViT task vector), where they need hundreds of iterations to reach

@@ -21,8 +21,6 @@ struct BidiagonalPathSVD<T: LinalgScalar> {
     /// U_B of divide and conquer; nil when it was skipped.
     private let bidiagonalU: Matrix<T>?
     private let leading: Int
-    /// A's row count.
-    private var rows: Int { qr?.factors.rows ?? reduction.factors.rows }
 
     /// Factors `a` (finite, at unit scale: the caller scales) keeping the vectors of the `leading`
     /// largest singular values. `mayWantLeft`: whether the caller may ask for any left vectors,
@@ -80,7 +78,7 @@ struct BidiagonalPathSVD<T: LinalgScalar> {
                 row: 0, column: 0)
         reduction.multiplyQ(&u, threads: threads)
         guard let qr else { return u }
-        var full = Matrix<T>(rows: rows, columns: u.columns)
+        var full = Matrix<T>(rows: qr.factors.rows, columns: u.columns)
         full.place(u, row: 0, column: 0)
         qr.multiplyQ(&full, transpose: false, threads: threads)
         return full

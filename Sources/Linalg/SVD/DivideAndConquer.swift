@@ -134,9 +134,10 @@ enum BidiagonalDivideAndConquer {
     /// A leaf: one-sided Jacobi on the dense n×m bidiagonal. B = Rᵀ·X with R the accumulated
     /// rotations and X's rows orthogonal, so U = Rᵀ, σᵢ = ‖xᵢ‖, and W's columns are the
     /// normalized rows (completed to an orthonormal basis of ℝᵐ). Computed in Double, then
-    /// rounded to `V`; U only when `left` (which `svd` allows only with `vectors`). The leaf is first scaled by a power of two to a largest entry in [1, 2): a
-    /// leaf of a nearly rank-deficient matrix can hold entries of 10⁻¹⁶⁰ whose squares underflow,
-    /// and Jacobi's dot products would then never see the rows as orthogonal.
+    /// rounded to `V`; U only when `left` (which `svd` allows only with `vectors`). The leaf is
+    /// first scaled by a power of two to a largest entry in [1, 2): a leaf of a nearly
+    /// rank-deficient matrix can hold entries of 10⁻¹⁶⁰ whose squares underflow, and Jacobi's dot
+    /// products would then never see the rows as orthogonal.
     static func leaf<V: LinalgScalar>(d: ArraySlice<Double>, e: ArraySlice<Double>, extraColumn: Bool,
                                       vectors: Bool, left: Bool) throws(LinalgError) -> BidiagonalFactors<V> {
         let n = d.count, m = n + (extraColumn ? 1 : 0)

@@ -18,6 +18,9 @@
 /// count (and in fact do not depend on the thread count).
 public enum SVDAlgorithm: String, CaseIterable, Sendable {
     case auto, bidiagonal, jacobi
+
+    /// Whether a matrix of rank bound r = min(m, n) takes the Jacobi path under this choice.
+    func usesJacobi(rank r: Int) -> Bool { self == .jacobi || (self == .auto && r <= 16) }
 }
 
 public struct SVD<T: LinalgScalar>: Sendable {
@@ -58,7 +61,7 @@ func computeSVD<T: LinalgScalar>(_ a: Matrix<T>, algorithm: SVDAlgorithm, vector
                 vectors ? Matrix(rows: k, columns: n) { i, j in i == j ? 1 : 0 } : nil)
     }
     let (scaled, scale) = UnitScaling.apply(to: a, largest: largest)
-    let useJacobi = algorithm == .jacobi || (algorithm == .auto && r <= 16)
+    let useJacobi = algorithm.usesJacobi(rank: r)
     var result = useJacobi ? try jacobiSVD(scaled, vectors: vectors, threads: threads)
                            : try bidiagonalSVD(scaled, vectors: vectors, leading: k, threads: threads)
     result.sigma = result.sigma.map(scale.undo)
@@ -93,13 +96,12 @@ func bidiagonalSVD<T: LinalgScalar>(_ a: Matrix<T>, vectors: Bool, leading: Int,
     // A truncated SVD forms its strong leading vectors as A·vᵢ/σᵢ, one GEMM (`DirectLeftVectors`),
     // and only the others through the reflectors; the full SVD keeps U orthonormal to roundoff
     // whatever its conditioning.
-    let readsOffA = leading < n
-    func direct(_ sigma: [T]) -> Int { readsOffA ? DirectLeftVectors.strongCount(sigma, among: leading) : 0 }
-    let svd = try BidiagonalPathSVD(a, leading: leading, threads: threads, mayWantLeft: readsOffA ? {
+    let truncated = leading < n
+    let svd = try BidiagonalPathSVD(a, leading: leading, threads: threads, mayWantLeft: truncated ? {
         DirectLeftVectors.mayHaveWeakDirections($0, among: leading, relativeThreshold: 0)
     } : nil)
     let (sigma, vt) = (svd.sigma, svd.vt)
-    let direct = direct(sigma)
+    let direct = truncated ? DirectLeftVectors.strongCount(sigma, among: leading) : 0
     guard direct > 0 else { return (try svd.leftVectors(0..<leading, threads: threads), sigma, vt) }
     var u = Matrix<T>(rows: m, columns: leading)
     let scaledVt = DirectLeftVectors.inverseScaledRows(vt, sigma, count: direct)

@@ -124,17 +124,17 @@ final class BidiagonalSVDTests: XCTestCase {
         }
     }
 
-    /// The weak-direction test on a diagonal with σ = 1, 0.5, 0.02 (0.02 < 1/32): weak among all
-    /// three and kept at threshold 0.01; not among the leading two; not kept at threshold 0.05.
-    /// With 0.04 (> 1/32) instead, nothing is weak.
+    /// The weak-direction test on a diagonal with σ = 1, 0.5, 0.005 (0.005 < 1/128): weak among all
+    /// three and kept at threshold 0.002; not among the leading two; not kept at threshold 0.01.
+    /// With 0.01 (> 1/128) instead, nothing is weak.
     func testWeakDirectionsFromTheSpectrum() {
-        let spectrum = BidiagonalSpectrum(diagonal: [0.5, -1, 0.02], superdiagonal: [0, 0])
+        let spectrum = BidiagonalSpectrum(diagonal: [0.5, -1, 0.005], superdiagonal: [0, 0])
         XCTAssertEqual(spectrum.valueCount, 3)
         XCTAssertTrue(DirectLeftVectors.mayHaveWeakDirections(spectrum, among: 3, relativeThreshold: 0))
-        XCTAssertTrue(DirectLeftVectors.mayHaveWeakDirections(spectrum, among: 3, relativeThreshold: 0.01))
+        XCTAssertTrue(DirectLeftVectors.mayHaveWeakDirections(spectrum, among: 3, relativeThreshold: 0.002))
         XCTAssertFalse(DirectLeftVectors.mayHaveWeakDirections(spectrum, among: 2, relativeThreshold: 0))
-        XCTAssertFalse(DirectLeftVectors.mayHaveWeakDirections(spectrum, among: 3, relativeThreshold: 0.05))
-        let strong = BidiagonalSpectrum(diagonal: [0.5, -1, 0.04], superdiagonal: [0, 0])
+        XCTAssertFalse(DirectLeftVectors.mayHaveWeakDirections(spectrum, among: 3, relativeThreshold: 0.01))
+        let strong = BidiagonalSpectrum(diagonal: [0.5, -1, 0.01], superdiagonal: [0, 0])
         XCTAssertFalse(DirectLeftVectors.mayHaveWeakDirections(strong, among: 3, relativeThreshold: 0))
     }
 

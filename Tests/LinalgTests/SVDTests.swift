@@ -197,8 +197,8 @@ final class SVDTests: XCTestCase {
         XCTAssertEqual(try PolarDecomposition(low, relativeThreshold: 1e-9).rank, 3)
     }
 
-    /// The QR route maps the strong directions (σᵢ ≥ σ₁/32) through A and the weak ones through Q.
-    /// On a spectrum spanning both (1 … 10⁻⁴: 19 strong, 31 weak), tall and wide, Float and Double,
+    /// The QR route maps the strong directions (σᵢ ≥ σ₁/128) through A and the weak ones through Q.
+    /// On a spectrum spanning both (1 … 10⁻⁴: 26 strong, 24 weak), tall and wide, Float and Double,
     /// the factor is a polar factor to roundoff: orthonormal, FᵀA symmetric, and the SVD route's.
     func testPolarThroughQRWithStrongAndWeakDirections() throws {
         var generator = SeededGenerator(seed: 37)

@@ -50,23 +50,25 @@ public struct PolarDecomposition<T: LinalgScalar>: Sendable {
         let sigma = svd.sigma
         let kept = sigma.prefix { $0 > relativeThreshold * sigma[0] }.count
         let strong = DirectLeftVectors.strongCount(sigma, among: kept)
-        // Strong directions: A·(V Σ⁻¹ Vᵀ) over them.
+        // Strong directions: A·W with W = V Σ⁻¹ Vᵀ over them; W is symmetric, so a wide matrix's
+        // factor, the transpose of its transpose's, is W·A (no transposed copy of the result).
         let scaledVt = DirectLeftVectors.inverseScaledRows(svd.vt, sigma, count: strong)
         let vt = svd.vt.selecting(rows: Array(0..<strong))
-        var factor = product(tall, product(scaledVt, vt, transposeA: true, threads: threads), threads: threads)
+        let w = product(scaledVt, vt, transposeA: true, threads: threads)
+        var factor = m >= n ? product(scaled, w, threads: threads) : product(w, scaled, threads: threads)
         // Weak directions: their left vectors through the reflectors, times their rows of Vᵀ.
         if kept > strong {
             let weakU = try svd.leftVectors(strong..<kept, threads: threads)
             let weakVt = svd.vt.selecting(rows: Array(strong..<kept))
             weakU.withView { u in
                 weakVt.withView { vt in
-                    factor.withMutableView { f in gemm(u, vt, into: f, alpha: 1, beta: 1, threads: threads) }
+                    let (left, right) = m >= n ? (u, vt) : (vt.transposed, u.transposed)
+                    factor.withMutableView { f in gemm(left, right, into: f, alpha: 1, beta: 1, threads: threads) }
                 }
             }
         }
         let unscaled = sigma.map(scale.undo)
-        self.init(factor: m >= n ? factor : factor.transposed, nuclearNorm: unscaled.reduce(0, +),
-                  singularValues: unscaled, rank: kept)
+        self.init(factor: factor, nuclearNorm: unscaled.reduce(0, +), singularValues: unscaled, rank: kept)
     }
 
     private init(factor: Matrix<T>, nuclearNorm: T, singularValues: [T], rank: Int) {

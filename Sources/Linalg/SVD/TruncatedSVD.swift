@@ -3,7 +3,7 @@
 /// values only. The top divide-and-conquer merge and the back-transformations then cost ∝ k
 /// instead of r = min(m, n). σ and Vᵀ are bit for bit the leading part of `SVD` (of U for a wide
 /// matrix), and so are the other vectors on the Jacobi path (r ≤ 16); on the bidiagonal path
-/// those with σᵢ ≥ σ₁/32 are A·vᵢ/σᵢ, one GEMM instead of applying the reflectors (and divide and
+/// those with σᵢ ≥ σ₁/128 are A·vᵢ/σᵢ, one GEMM instead of applying the reflectors (and divide and
 /// conquer skips U_B when all k are strong: a 768² problem at k = r/8, 52 → 47 ms), equal to
 /// `SVD`'s up to roundoff times σ₁/σᵢ.
 ///

@@ -57,22 +57,26 @@ public struct Matrix<Scalar: LinalgScalar>: Sendable, Equatable {
     /// The transpose, as a new matrix: copied in 32×32 tiles, so that both the rows read and the
     /// rows written stay in cache.
     public var transposed: Matrix {
-        var result = Matrix(rows: columns, columns: rows)
-        let (m, n) = (rows, columns)
-        let tile = 32
-        elements.withUnsafeBufferPointer { source in
-            result.elements.withUnsafeMutableBufferPointer { target in
-                let (a, t) = (source.baseAddress!, target.baseAddress!)
-                for i0 in stride(from: 0, to: m, by: tile) {
-                    for j0 in stride(from: 0, to: n, by: tile) {
-                        for i in i0..<min(i0 + tile, m) {
-                            for j in j0..<min(j0 + tile, n) { t[j &* m &+ i] = a[i &* n &+ j] }
+        @_specialize(exported: true, where Scalar == Float)
+        @_specialize(exported: true, where Scalar == Double)
+        get {
+            var result = Matrix(rows: columns, columns: rows)
+            let (m, n) = (rows, columns)
+            let tile = 32
+            elements.withUnsafeBufferPointer { source in
+                result.elements.withUnsafeMutableBufferPointer { target in
+                    let (a, t) = (source.baseAddress!, target.baseAddress!)
+                    for i0 in stride(from: 0, to: m, by: tile) {
+                        for j0 in stride(from: 0, to: n, by: tile) {
+                            for i in i0..<min(i0 + tile, m) {
+                                for j in j0..<min(j0 + tile, n) { t[j &* m &+ i] = a[i &* n &+ j] }
+                            }
                         }
                     }
                 }
             }
+            return result
         }
-        return result
     }
 
     /// Calls `body` with a read-only view of the whole matrix.

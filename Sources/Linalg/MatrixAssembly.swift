@@ -56,6 +56,8 @@ extension Matrix {
     }
 
     /// The same values in another precision.
+    @_specialize(exported: true, where Scalar == Float, Other == Double)
+    @_specialize(exported: true, where Scalar == Double, Other == Float)
     public func converted<Other: LinalgScalar>(to _: Other.Type = Other.self) -> Matrix<Other> {
         Matrix<Other>(rows: rows, columns: columns, elements: elements.map { Other($0) })
     }

@@ -11,7 +11,8 @@
 /// sum has σₙ ≥ σ₁/82, so at σ₁/128 none of them has a weak direction, and divide and conquer skips
 /// U_B and Q is never applied: Iso-C 7 % faster than with the earlier σ₁/32. The errors against
 /// float64 moved from a median of 2.5·10⁻⁶ to 2.6·10⁻⁶ (Iso-C; largest 4.0·10⁻⁶ in both) and from
-/// 1.63·10⁻⁵ to 1.76·10⁻⁵ (TSV-M's polar factors; largest 4.7 → 4.8·10⁻⁵); Iso-CTS did not change.
+/// 1.63·10⁻⁵ to 1.76·10⁻⁵ (TSV-M, nearly all from its polar factors; largest 4.7 → 4.8·10⁻⁵);
+/// Iso-CTS did not change.
 enum DirectLeftVectors {
     /// σᵢ is strong when σᵢ ≥ σ₁/strongRatio.
     static let strongRatio = 128
@@ -22,8 +23,8 @@ enum DirectLeftVectors {
     }
 
     /// Whether, among the `leading` largest singular values of a bidiagonal, some may be kept
-    /// (σᵢ > relativeThreshold·σ₁) but weak (σᵢ < σ₁/128), judged from `spectrum`'s counts with the
-    /// uncertainty of its σ₁ on the side of "yes". The values below σ₁/128 are the smallest ones;
+    /// (σᵢ > relativeThreshold·σ₁) but weak (σᵢ < σ₁/strongRatio), judged from `spectrum`'s counts
+    /// with the uncertainty of its σ₁ on the side of "yes". The values below the cut are the smallest ones;
     /// they include a weak one unless all of them are outside the leading ones or not kept.
     static func mayHaveWeakDirections(_ spectrum: BidiagonalSpectrum, among leading: Int, relativeThreshold: Double) -> Bool {
         let belowStrong = spectrum.count(below: spectrum.largest.upperBound / Double(strongRatio))

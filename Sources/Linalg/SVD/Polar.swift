@@ -35,7 +35,8 @@ public struct PolarDecomposition<T: LinalgScalar>: Sendable {
     public init(_ a: Matrix<T>, relativeThreshold: T, algorithm: SVDAlgorithm = .auto, threads: Int? = nil) throws(LinalgError) {
         let (m, n) = (a.rows, a.columns)
         let largest = try largestMagnitude(a)
-        guard !algorithm.usesJacobi(rank: min(m, n)), 6 * max(m, n) >= 11 * min(m, n), largest > 0 else {
+        guard !algorithm.usesJacobi(rank: min(m, n)), BidiagonalPathSVD<T>.goesThroughQR(rows: max(m, n), columns: min(m, n)),
+              largest > 0 else {
             let svd = try SVD(a, algorithm: algorithm, threads: threads)
             self.init(svd: svd, threshold: relativeThreshold * (svd.singularValues.first ?? 0), threads: threads)
             return

@@ -1,7 +1,7 @@
 import Foundation
 import IsoMerge
 
-/// Choosing α with the user's evaluator (ALGORITHMS.md, "Choosing α"): τ_M is computed once, then
+/// Choosing α with the user's evaluator (docs/ALGORITHMS.md, "Choosing α"): τ_M is computed once, then
 /// each α of the grid is applied to a temporary candidate checkpoint, scored by the evaluator
 /// command (the last line of its stdout, higher is better), and the search stops after three
 /// candidates in a row without improvement — the paper's patience. The best α is written to the

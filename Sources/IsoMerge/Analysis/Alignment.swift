@@ -1,6 +1,6 @@
 import Linalg
 
-/// The paper's diagnostic (ALGORITHMS.md): the subspace alignment ratio
+/// The paper's diagnostic (docs/ALGORITHMS.md): the subspace alignment ratio
 /// SAR(τ_t, τ_M) = ‖Π·τ_t‖_F / ‖τ_t‖_F, with Π = U_k·U_kᵀ the projection on the top k_M left
 /// singular vectors of τ_M and k_M the smallest k whose tail energy Σ_{i>k} σᵢ² is at most ε²·Σσᵢ²
 /// (ε = 0.05). A task whose directions the merge keeps has SAR near 1. Cost: one SVD of τ_M and

@@ -1,4 +1,4 @@
-/// The paper's rule for choosing α (ALGORITHMS.md): try the grid in order, keep the best score
+/// The paper's rule for choosing α (docs/ALGORITHMS.md): try the grid in order, keep the best score
 /// (higher is better; the first of equal scores wins), stop after `patience` candidates in a row
 /// without improvement.
 public enum AlphaSelection {

@@ -252,11 +252,10 @@ public final class MergeEngine: @unchecked Sendable {
         }
         let matrices = taskVectors.map { Matrix(rows: shape[0], columns: shape[1], elements: $0) }
         do {
-            switch method {
-            case .isoC: return try IsoC.merge(matrices, threads: threads).elements
-            case .isoCTS: return try IsoCTS.merge(matrices, fraction: options.commonFraction, threads: threads).elements
-            default: return try TSVM.merge(matrices, threads: threads).elements
+            let exact = { () throws -> [Matrix<Double>] in
+                try self.taskVectors(of: name).map { Matrix(rows: shape[0], columns: shape[1], elements: $0) }
             }
+            return try method.mergeMatrices(matrices, exact: exact, commonFraction: options.commonFraction, threads: threads).elements
         } catch {
             throw MergeError("tensor '\(name)': \(error)")
         }

@@ -1,4 +1,4 @@
-/// The merge methods of ALGORITHMS.md, by name.
+/// The merge methods of docs/ALGORITHMS.md, by name.
 public enum MergeMethod: String, CaseIterable, Sendable {
     case average
     case taskArithmetic = "task_arithmetic"
@@ -12,7 +12,7 @@ public enum MergeMethod: String, CaseIterable, Sendable {
         self.init(rawValue: name.lowercased().replacingOccurrences(of: "-", with: "_"))
     }
 
-    /// α when the user gives none: the value each method is usually run at (ALGORITHMS.md and the
+    /// α when the user gives none: the value each method is usually run at (docs/ALGORITHMS.md and the
     /// fixtures): the paper's ViT-B/32 optima 1.3 (Iso-C) and 1.5 (Iso-CTS), 1.0 for TSV-M and
     /// TIES, 0.3 for task arithmetic (the middle of its 1/30…1 grid where 8-task optima fall),
     /// and 1.0 for averaging, which then yields the plain mean of the checkpoints.
@@ -25,7 +25,7 @@ public enum MergeMethod: String, CaseIterable, Sendable {
         }
     }
 
-    /// The α grid the paper searches (ALGORITHMS.md, "Choosing α").
+    /// The α grid the paper searches (docs/ALGORITHMS.md, "Choosing α").
     public var alphaGrid: [Double] {
         switch self {
         case .taskArithmetic, .ties: return (1...30).map { Double($0) / 30 }
@@ -44,7 +44,7 @@ public struct MergeOptions: Sendable {
     public var alpha: Double?
     /// TIES: the share of entries each task keeps (0 < density ≤ 1).
     public var density: Double = 0.2
-    /// TIES: trim over the whole model (the paper's and ALGORITHMS.md's rule) or per tensor
+    /// TIES: trim over the whole model (the paper's and docs/ALGORITHMS.md's rule) or per tensor
     /// (mergekit's variant).
     public var tiesPerTensor = false
     /// Iso-CTS: the share of the rank given to the common subspace (0 ≤ f ≤ 1).

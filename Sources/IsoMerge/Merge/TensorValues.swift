@@ -23,7 +23,7 @@ enum BaseValues {
 
     /// (self − base) computed exactly (Double holds the difference of two Floats exactly), then
     /// rounded once to the working precision: converting first would add θ's rounding noise to τ
-    /// (ALGORITHMS.md). Consumes self, reusing its storage when the types allow.
+    /// (docs/ALGORITHMS.md). Consumes self, reusing its storage when the types allow.
     consuming func subtracting<T: LinalgScalar>(_ base: BaseValues) -> [T] {
         // The payload is taken out of `self` (consumed, not copied), so the in-place branches
         // write into the storage that was read: one reference, no copy on write.

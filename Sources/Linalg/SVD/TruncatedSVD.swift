@@ -17,6 +17,9 @@ public struct TruncatedSVD<T: LinalgScalar>: Sendable {
     public let singularValues: [T]
     /// k × n.
     public let vt: Matrix<T>
+    /// σ_{k+1}, the largest value left out (0 when k = min(m, n)): the leading k-dimensional subspaces
+    /// are determined to an angle of about ε·σ₁/(σ_k − σ_{k+1}).
+    public let nextSingularValue: T
 
     @_specialize(exported: true, where T == Float)
     @_specialize(exported: true, where T == Double)
@@ -25,6 +28,7 @@ public struct TruncatedSVD<T: LinalgScalar>: Sendable {
         let full = try computeSVD(a, algorithm: .auto, vectors: true, leading: k, threads: threads ?? Parallelism.maximumThreads)
         u = full.u!
         singularValues = Array(full.sigma.prefix(k))
+        nextSingularValue = k < full.sigma.count ? full.sigma[k] : 0
         vt = full.vt!
     }
 }

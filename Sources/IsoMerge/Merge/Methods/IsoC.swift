@@ -1,21 +1,22 @@
 import Linalg
 
-/// Iso-C, isotropic merging in the common subspace (ALGORITHMS.md): with M = Σ_t τ_t = U·diag(σ)·Vᵀ,
-/// τ_M = σ̄·U·Vᵀ where σ̄ = (1/r)·Σσᵢ over all r = min(m, n) values. The spectrum of the sum is
-/// flattened to its mean, so no task's directions are drowned by another's larger singular
-/// values. Rank rule relative to σ₁(M). Cost: one SVD and one GEMM.
+/// Iso-C, isotropic merging in the common subspace (docs/ALGORITHMS.md): with
+/// M = Σ_t τ_t = U·diag(σ)·Vᵀ, τ_M = σ̄·U·Vᵀ where σ̄ = (1/r)·Σσᵢ over all r = min(m, n) values.
+/// The spectrum of the sum is flattened to its mean, so no task's directions are drowned by
+/// another's larger singular values. Rank rule relative to σ₁(M). Cost: one SVD and one GEMM.
 enum IsoC {
-    static func merge<T: LinalgScalar>(_ taskVectors: [Matrix<T>], threads: Int?) throws(LinalgError) -> Matrix<T> {
+    static func merge<T: LinalgScalar>(_ taskVectors: [Matrix<T>], threads: Int?) throws -> Matrix<T> {
         let total = Matrix(rows: taskVectors[0].rows, columns: taskVectors[0].columns,
                            elements: VectorRules.sum(taskVectors.map(\.elements)))
         let r = min(total.rows, total.columns)
         if r == 0 { return total }
-        let relative = RankAwareSVD<T>.tolerance(rows: total.rows, columns: total.columns, reference: 1)
+        let relative = RankRule<T>(rows: total.rows, columns: total.columns, reference: 1).tolerance
         let polarDecomposition = try PolarDecomposition(total, relativeThreshold: relative, threads: threads)
         let sigma = polarDecomposition.singularValues
-        let tolerance = relative * (sigma.first ?? 0)
+        let rule = RankRule(rows: total.rows, columns: total.columns, reference: sigma.first ?? 0)
         // σ̄ counts the numerically-zero values as zero.
-        let mean = sigma.reduce(T(0)) { $0 + ($1 > tolerance ? $1 : 0) } / T(r)
+        let live = try rule.polarLiveCount(sigma, rows: total.rows, columns: total.columns)
+        let mean = sigma.prefix(live).reduce(0, +) / T(r)
         var polar = polarDecomposition.factor
         polar.withMutableView { view in
             for i in 0..<view.rows { for j in 0..<view.columns { view[i, j] *= mean } }

@@ -1,6 +1,6 @@
 import Linalg
 
-/// TIES merging, "trim, elect sign, disjoint merge" (ALGORITHMS.md), over the whole model:
+/// TIES merging, "trim, elect sign, disjoint merge" (docs/ALGORITHMS.md), over the whole model:
 /// 1. each task keeps its entries with |x| ≥ its k-th smallest magnitude, k = d − ⌊d·K⌋ over all
 ///    d float entries of the model (ties at the threshold kept);
 /// 2. each entry's sign is elected as sign(Σ_t trimmed_t), or where that sum is 0 the sign of the

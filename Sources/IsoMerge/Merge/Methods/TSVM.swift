@@ -1,31 +1,85 @@
 import Linalg
 
-/// TSV-M, task singular vectors merge (ALGORITHMS.md): each task keeps its top s = ⌊r/T⌋ singular
-/// triplets; they are concatenated (zero-padded to r columns) into U_cat, σ_cat, V_cat and
-/// orthogonalized: τ_M = polar(U_cat)·diag(σ_cat)·polar(V_cat)ᵀ. Rank rule: each task's SVD relative
-/// to its own σ₁, each polar factor relative to its own σ₁. Cost: T SVDs with the vectors of the
-/// top s values only (`TruncatedSVD`), two polar SVDs, GEMMs.
+/// TSV-M, task singular vectors merge (docs/ALGORITHMS.md): each task keeps its top s = ⌊r/T⌋
+/// singular triplets; they are concatenated into U_cat, σ_cat, V_cat and orthogonalized:
+/// τ_M = polar(U_cat)·diag(σ_cat)·polar(V_cat)ᵀ. Rank rule: each task's SVD relative to its own σ₁,
+/// each polar factor relative to its own σ₁. Only live triplets enter U_cat and V_cat: the
+/// contract's zero padding (and dead directions) add exactly zero singular values to the polar
+/// steps, which leave them out anyway, and left in they would be values no rounding-aware rule
+/// could tell from noise. Cost: T SVDs with the vectors of the top s values only (`TruncatedSVD`),
+/// two polar SVDs of m × Σlive and Σlive × n, GEMMs.
 enum TSVM {
-    static func merge<T: LinalgScalar>(_ taskVectors: [Matrix<T>], threads: Int?) throws(LinalgError) -> Matrix<T> {
+    static func merge<T: LinalgScalar>(_ taskVectors: [Matrix<T>], threads: Int?) throws -> Matrix<T> {
         let (m, n) = (taskVectors[0].rows, taskVectors[0].columns)
-        let r = min(m, n), tasks = taskVectors.count
-        let s = r / tasks
-        var uCat = Matrix<T>(rows: m, columns: r), vtCat = Matrix<T>(rows: r, columns: n)
-        var sigmaCat = [T](repeating: 0, count: r)
-        for (t, tau) in taskVectors.enumerated() where s > 0 {
+        let s = min(m, n) / taskVectors.count
+        var triplets = StackedTriplets<T>(rows: m, columns: n)
+        for tau in taskVectors where s > 0 {
             // Only the top s triplets are needed; σ₁ among them is the rank rule's reference.
             let top = try TruncatedSVD(tau, rank: s, threads: threads)
-            let tolerance = RankAwareSVD<T>.tolerance(rows: m, columns: n, reference: top.singularValues.first ?? 0)
-            let live = top.singularValues.prefix { $0 > tolerance }.count
-            uCat.place(top.u.selecting(columns: Array(0..<live)), row: 0, column: t * s)
-            vtCat.place(top.vt.selecting(rows: Array(0..<live)), row: t * s, column: 0)
-            for i in 0..<live { sigmaCat[t * s + i] = top.singularValues[i] }
+            let rule = RankRule(rows: m, columns: n, reference: top.singularValues.first ?? 0)
+            let live = try rule.liveDirections(top.singularValues, next: top.nextSingularValue, weights: .basisColumns(columns: min(m, n)))
+            triplets.append(top, live: live.count, error: live.error)
         }
-        var left = try rankAwarePolar(uCat, threads: threads)
-        let right = try rankAwarePolar(vtCat, threads: threads)
+        guard triplets.count > 0 else { return Matrix(rows: m, columns: n) }
+        var left = try rankAwarePolar(triplets.u, inputError: triplets.vectorError, threads: threads)
+        let right = try rankAwarePolar(triplets.vt, inputError: triplets.vectorError, threads: threads)
         left.withMutableView { view in
-            for i in 0..<m { for j in 0..<r { view[i, j] *= sigmaCat[j] } }
+            for i in 0..<m { for j in 0..<triplets.count { view[i, j] *= triplets.sigma[j] } }
         }
         return product(left, right, threads: threads)
+    }
+}
+
+/// Singular triplets of several SVDs side by side: U's columns, σ and Vᵀ's rows in one order,
+/// assembled once at the end.
+struct StackedTriplets<T: LinalgScalar> {
+    let rows: Int
+    let columns: Int
+    private var uBlocks: [Matrix<T>] = []
+    private var vtBlocks: [Matrix<T>] = []
+    private(set) var sigma: [T] = []
+    /// The error of the appended vectors (`RankRule.liveDirections`).
+    private(set) var vectorError = VectorError.none
+
+    init(rows m: Int, columns n: Int) {
+        (rows, columns) = (m, n)
+    }
+
+    var count: Int { sigma.count }
+
+    /// Appends the first `live` triplets of `svd`, whose vectors carry `error`.
+    mutating func append(_ svd: TruncatedSVD<T>, live: Int, error: VectorError) {
+        append(u: svd.u.selecting(columns: Array(0..<live)), sigma: Array(svd.singularValues.prefix(live)),
+               vt: svd.vt.selecting(rows: Array(0..<live)), error: error)
+    }
+
+    /// Appends `block`'s columns, `values` and `vtRows`' rows, whose vectors carry `error`.
+    mutating func append(u block: Matrix<T>, sigma values: [T], vt vtRows: Matrix<T>, error: VectorError) {
+        uBlocks.append(block)
+        vtBlocks.append(vtRows)
+        sigma += values
+        vectorError = vectorError + error
+    }
+
+    /// rows × count: the U blocks side by side.
+    var u: Matrix<T> {
+        var result = Matrix<T>(rows: rows, columns: count)
+        var column = 0
+        for block in uBlocks {
+            result.place(block, row: 0, column: column)
+            column += block.columns
+        }
+        return result
+    }
+
+    /// count × columns: the Vᵀ blocks stacked.
+    var vt: Matrix<T> {
+        var result = Matrix<T>(rows: count, columns: columns)
+        var row = 0
+        for block in vtBlocks {
+            result.place(block, row: row, column: 0)
+            row += block.rows
+        }
+        return result
     }
 }

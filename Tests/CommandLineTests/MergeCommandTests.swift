@@ -187,7 +187,7 @@ final class MergeCommandTests: XCTestCase {
         let (base, models) = try models()
         let result = try Isomerge.run(["merge", "--method", "iso_c", "--base", base, "--models"] + models
                                       + ["--output", directory + "/out.safetensors", "--alpha-grid", "0.5:1.5:0.5",
-                                         "--evaluate", "echo 'model exploded' >&2; exit 3"])
+                                         "--evaluate", "test -f {checkpoint} && echo 'model exploded' >&2; exit 3"])
         XCTAssertEqual(result.status, 1)
         XCTAssertTrue(result.stderr.contains("model exploded"), result.stderr)
         XCTAssertTrue(result.stderr.contains("exit status 3"), result.stderr)

@@ -102,12 +102,22 @@ public final class CheckpointWriter {
 
     /// Writes the next tensor from values converted to its planned dtype.
     public func write<T: LinalgScalar>(_ name: String, values: UnsafeBufferPointer<T>) throws(SafetensorsError) {
-        try writer(for: name).write(name, values: values)
+        try namingTheOutput { () throws(SafetensorsError) in try writer(for: name).write(name, values: values) }
     }
 
     /// Writes the next tensor's stored bytes.
     public func write(_ name: String, bytes: UnsafeRawBufferPointer) throws(SafetensorsError) {
-        try writer(for: name).write(name, bytes: bytes)
+        try namingTheOutput { () throws(SafetensorsError) in try writer(for: name).write(name, bytes: bytes) }
+    }
+
+    /// Runs `body`, reporting a file inside the staging directory by its name in the destination.
+    private func namingTheOutput(_ body: () throws(SafetensorsError) -> Void) throws(SafetensorsError) {
+        do {
+            try body()
+        } catch {
+            guard let staging, error.file.hasPrefix(staging.path + "/") else { throw error }
+            throw SafetensorsError(file: target.path + error.file.dropFirst(staging.path.count), tensor: error.tensor, error.message)
+        }
     }
 
     /// The shard writer that takes `name` next, opening the following shard when the current one is full.
@@ -140,7 +150,7 @@ public final class CheckpointWriter {
             throw SafetensorsWriter.nonFiniteError(file: destination, nonFinite)
         }
         do throws(SafetensorsError) {
-            for writer in sealed { try writer.finish() }
+            try namingTheOutput { () throws(SafetensorsError) in for writer in sealed { try writer.finish() } }
             sealed = []
             if let staging {
                 if let indexName { try writeIndex(to: staging.path + "/" + indexName) }

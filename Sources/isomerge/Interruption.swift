@@ -52,7 +52,8 @@ enum Interruption {
         lock.lock()
         for child in children.values { child.signal(SIGTERM) }
         let clear = isatty(STDERR_FILENO) == 1 ? "\r\u{1B}[2K" : ""
-        let message = Array("\(clear)isomerge: interrupted by signal \(number); this run's temporary files are removed\n".utf8)
+        let name = [SIGINT: "SIGINT", SIGTERM: "SIGTERM", SIGHUP: "SIGHUP"][number] ?? "signal \(number)"
+        let message = Array("\(clear)isomerge: interrupted by \(name); this run's temporary files are removed\n".utf8)
         _ = message.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
         TemporaryRegistry.shared.removeAllAndExit(status: 128 + number)
     }

@@ -84,19 +84,13 @@ public final class TemporaryRegistry: @unchecked Sendable {
     }
 
     /// Removes every registered temporary, newest first, and ends the process with `status`
-    /// without returning (and without releasing the lock). Returns nothing; for signal handling.
+    /// (without releasing the lock, so nothing can be created or published meanwhile). For
+    /// signal handling, from an ordinary thread.
     public func removeAllAndExit(status: Int32) -> Never {
         lock.lock()
         for path in paths.reversed() { removeTree(path) }
         paths = []
         _exit(status)
-    }
-
-    /// The number of registered temporaries (for the tests).
-    public var count: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return paths.count
     }
 
     private func forget(_ path: String) {

@@ -116,7 +116,7 @@ public final class SafetensorsWriter {
         guard bytes.count == spec.byteCount else {
             throw SafetensorsError(file: path, tensor: name, "got \(bytes.count) bytes, expected \(spec.byteCount)")
         }
-        try writeAll(bytes)
+        try writeAll(bytes, tensor: name)
         written += 1
     }
 
@@ -136,7 +136,7 @@ public final class SafetensorsWriter {
         if (spec.dtype == .f32 && T.self == Float.self) || (spec.dtype == .f64 && T.self == Double.self) {
             let raw = UnsafeRawBufferPointer(values)
             note(spec, nonFinite: Self.nonFiniteCount(raw, as: spec.dtype))
-            try writeAll(raw)
+            try writeAll(raw, tensor: spec.name)
             written += 1
             return
         }
@@ -152,7 +152,7 @@ public final class SafetensorsWriter {
             if let error = scratch.withUnsafeBytes({ raw in
                 let stored = UnsafeRawBufferPointer(rebasing: raw[0..<(count * elementBytes)])
                 nonFinite += Self.nonFiniteCount(stored, as: spec.dtype)
-                return writeRaw(stored)
+                return writeRaw(stored, tensor: name)
             }) {
                 throw error
             }
@@ -237,18 +237,18 @@ public final class SafetensorsWriter {
     }
 
     private func writeAll(_ bytes: [UInt8]) throws(SafetensorsError) {
-        if let error = bytes.withUnsafeBytes({ writeRaw($0) }) { throw error }
+        if let error = bytes.withUnsafeBytes({ writeRaw($0, tensor: nil) }) { throw error }
     }
 
-    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(SafetensorsError) {
-        if let error = writeRaw(bytes) { throw error }
+    private func writeAll(_ bytes: UnsafeRawBufferPointer, tensor: String) throws(SafetensorsError) {
+        if let error = writeRaw(bytes, tensor: tensor) { throw error }
     }
 
-    /// Appends the bytes; on failure abandons the file and returns why.
-    private func writeRaw(_ bytes: UnsafeRawBufferPointer) -> SafetensorsError? {
+    /// Appends the bytes (of `tensor`, or the header); on failure abandons the file and returns why.
+    private func writeRaw(_ bytes: UnsafeRawBufferPointer, tensor: String?) -> SafetensorsError? {
         guard let failure = output.append(bytes) else { return nil }
         abandon()
-        return SafetensorsError(file: path, failure)
+        return SafetensorsError(file: path, tensor: tensor, failure)
     }
 }
 

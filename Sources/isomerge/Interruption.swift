@@ -16,6 +16,9 @@ import IsoMerge
 enum Interruption {
     static let handledSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
 
+    /// A queue of its own (overcommitting: it gets a thread even while the merge keeps every
+    /// core of the global queues busy), so that handling never waits for a tensor to finish.
+    private static let queue = DispatchQueue(label: "isomerge.interruption")
     private static let lock = NSLock()
     nonisolated(unsafe) private static var children: [ObjectIdentifier: ChildProcess] = [:]
     nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
@@ -24,7 +27,7 @@ enum Interruption {
     static func install() {
         for number in handledSignals {
             signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
             source.setEventHandler { interrupted(by: number) }
             source.resume()
             sources.append(source)

@@ -87,7 +87,7 @@ public func runChildProcess(_ executable: String, arguments: [String], environme
     }
     let child = try Interruption.start { try ChildProcess(executable, arguments: arguments, environment: environment, stdout: out, stderr: err) }
     defer { Interruption.finished(child) }
-    let status = child.wait()!
+    guard let status = child.wait() else { throw RuntimeError("cannot wait for \(executable): \(String(cString: strerror(errno)))") }
     return ChildProcessResult(status: status,
                               stdout: String(decoding: FileManager.default.contents(atPath: out) ?? Data(), as: UTF8.self),
                               stderr: String(decoding: FileManager.default.contents(atPath: err) ?? Data(), as: UTF8.self))

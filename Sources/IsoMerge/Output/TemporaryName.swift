@@ -11,7 +11,7 @@ import Darwin
 /// the process that made it, so that a later run can tell whether its maker is gone.
 /// (`.isomerge-search-PID`, the α search's scratch directory of earlier versions, is recognised
 /// too, so that their leftovers are cleaned up.)
-public enum TemporaryName {
+enum TemporaryName {
     /// The directory part of `path` with its trailing slash ("" for the current directory), and
     /// the last component.
     static func split(_ path: String) -> (directory: String, name: String) {
@@ -27,7 +27,7 @@ public enum TemporaryName {
 
     /// The id of the process that made the temporary named `entry` (a directory entry's name),
     /// or nil if `entry` is not named like one of this tool's temporaries.
-    public static func maker(ofEntry entry: String) -> pid_t? {
+    static func maker(ofEntry entry: String) -> pid_t? {
         guard entry.hasPrefix(".") else { return nil }
         if entry.hasPrefix(legacySearchPrefix) {
             return processID(entry.dropFirst(legacySearchPrefix.count))

@@ -21,6 +21,8 @@ public final class Checkpoint: @unchecked Sendable {
     public let tensors: [(file: Int, entry: TensorEntry)]
     /// Metadata of the single file, or the string values of the index's "metadata".
     public let metadata: [(key: String, value: String)]
+    /// Every file read: the index (if any), then the tensor files.
+    public let sourceFiles: [String]
     private let index: [String: Int]
 
     public init(path: String) throws(SafetensorsError) {
@@ -38,10 +40,12 @@ public final class Checkpoint: @unchecked Sendable {
         }
         if resolved.hasSuffix(".json") {
             (files, metadata) = try Self.openShards(indexPath: resolved)
+            sourceFiles = [resolved] + files.map(\.path)
         } else {
             let file = try SafetensorsFile(path: resolved)
             files = [file]
             metadata = file.header.metadata
+            sourceFiles = [resolved]
         }
         var tensors: [(file: Int, entry: TensorEntry)] = []
         var index: [String: Int] = [:]
@@ -62,6 +66,11 @@ public final class Checkpoint: @unchecked Sendable {
     /// The entry and file of tensor `name`, or nil.
     public func tensor(named name: String) -> (file: SafetensorsFile, entry: TensorEntry)? {
         index[name].map { (files[tensors[$0].file], tensors[$0].entry) }
+    }
+
+    /// The value of metadata key `key`, or nil.
+    public func metadataValue(_ key: String) -> String? {
+        metadata.first { $0.key == key }?.value
     }
 
     /// Tensor `name` converted to `T`.

@@ -8,80 +8,85 @@ import Linalg
 /// Writes a checkpoint as one file or as shards with an index, streaming tensor by tensor.
 ///
 /// Destination: a path ending in `.safetensors` is written as that one file; any other path is
-/// a directory (created if missing) that receives `model.safetensors`, or, when a maximum shard
-/// size is given and the tensors exceed it, `model-00001-of-0000N.safetensors`… plus
-/// `model.safetensors.index.json` (`{"metadata": {"total_size": …}, "weight_map": {…}}`).
-/// Shards are filled greedily in write order; a tensor larger than the limit gets a shard of
-/// its own. Nothing appears at the destination until `finish()`, which renames every finished
-/// shard into place and writes the index last.
+/// a directory that receives `model.safetensors`, or, when a maximum shard size is given and the
+/// tensors exceed it, `model-00001-of-0000N.safetensors`… plus `model.safetensors.index.json`
+/// (`{"metadata": {"total_size": …}, "weight_map": {…}}`). Shards are filled greedily in write
+/// order; a tensor larger than the limit gets a shard of its own.
+///
+/// Nothing appears at the destination until `finish()`, and then all of it at once: a file is
+/// written under a temporary name beside it and renamed into place; a directory is written in
+/// full into a new temporary directory beside it, which then takes the old one's place in one
+/// exchange (`OutputTarget` has the rules: overwriting, inputs, what an old directory may hold).
+/// Before writing, temporaries that dead processes left beside the destination are removed
+/// (`StaleTemporaries`). A failure, `abandon()`, or values that would be NaN or infinite in the
+/// output dtype leave the destination as it was and remove every temporary.
 public final class CheckpointWriter {
     public let destination: String
     /// Every tensor, in the order it must be written.
     public let order: [TensorSpec]
+    private let target: OutputTarget
+    /// Where each shard is written (inside `staging` for a directory) and the tensors it holds.
     private let shards: [(path: String, tensors: [TensorSpec])]
+    /// The file names inside the directory, for a directory destination.
+    private let shardNames: [String]
     private let metadata: [String: String]
     private let overwrite: Bool
     private var current: (shard: Int, writer: SafetensorsWriter)?
     private var sealed: [SafetensorsWriter] = []
-    private let indexPath: String?
-    /// The output directory, when this writer created it (removed again on abandon).
-    private var createdDirectory: String?
+    private let indexName: String?
+    /// The directory being filled, for a directory destination.
+    private let staging: TemporaryDirectory?
 
+    /// Plans the output and checks `OutputTarget`'s rules for a run that reads `inputs`.
     public init(destination: String, tensors: [TensorSpec], metadata: [String: String] = [:],
-                maximumShardBytes: Int? = nil, overwrite: Bool = false) throws(SafetensorsError) {
+                maximumShardBytes: Int? = nil, overwrite: Bool = false, inputs: [Checkpoint] = []) throws(SafetensorsError) {
         self.destination = destination
         self.metadata = metadata
         self.overwrite = overwrite
         order = SafetensorsWriter.fileOrder(tensors)
+        target = OutputTarget(destination)
         if let limit = maximumShardBytes, limit <= 0 {
             throw SafetensorsError(file: destination, "maximum shard size must be positive, got \(limit)")
         }
-        if destination.hasSuffix(".safetensors") {
-            if maximumShardBytes != nil {
-                throw SafetensorsError(file: destination, "sharded output needs a directory, not a .safetensors file path")
-            }
+        if target.kind == .file && maximumShardBytes != nil {
+            throw SafetensorsError(file: destination, "sharded output needs a directory, not a .safetensors file path")
+        }
+        try target.check(overwrite: overwrite, inputs: inputs)
+        StaleTemporaries.sweep(directory: try target.temporariesDirectory())
+        guard target.kind == .directory else {
             shards = [(destination, order)]
-            indexPath = nil
+            shardNames = []
+            indexName = nil
+            staging = nil
+            return
+        }
+        var groups: [[TensorSpec]] = []
+        var size = 0
+        for spec in order {
+            if let limit = maximumShardBytes, !groups.isEmpty, !groups[groups.count - 1].isEmpty,
+               size + spec.byteCount > limit {
+                groups.append([])
+                size = 0
+            }
+            if groups.isEmpty { groups.append([]) }
+            groups[groups.count - 1].append(spec)
+            size += spec.byteCount
+        }
+        if groups.count <= 1 {
+            shardNames = ["model.safetensors"]
+            groups = [order]
+            indexName = nil
         } else {
-            if !isDirectory(destination) {
-                guard mkdir(destination, 0o755) == 0 else {
-                    throw SafetensorsError(file: destination, "cannot create the output directory: \(systemError())")
-                }
-                createdDirectory = destination
-            }
-            let directory = destination.hasSuffix("/") ? destination : destination + "/"
-            var groups: [[TensorSpec]] = []
-            var size = 0
-            for spec in order {
-                if let limit = maximumShardBytes, !groups.isEmpty, !groups[groups.count - 1].isEmpty,
-                   size + spec.byteCount > limit {
-                    groups.append([])
-                    size = 0
-                }
-                if groups.isEmpty { groups.append([]) }
-                groups[groups.count - 1].append(spec)
-                size += spec.byteCount
-            }
-            if groups.count <= 1 {
-                shards = [(directory + "model.safetensors", order)]
-                indexPath = nil
-            } else {
-                let count = groups.count
-                shards = groups.enumerated().map { i, group in
-                    (directory + "model-\(Self.fiveDigits(i + 1))-of-\(Self.fiveDigits(count)).safetensors", group)
-                }
-                indexPath = directory + "model.safetensors.index.json"
-            }
+            shardNames = groups.indices.map { "model-\(Self.fiveDigits($0 + 1))-of-\(Self.fiveDigits(groups.count)).safetensors" }
+            indexName = "model.safetensors.index.json"
         }
-        if !overwrite {
-            for path in shards.map(\.path) + (indexPath.map { [$0] } ?? []) where fileExists(path) {
-                throw SafetensorsError(file: path, "already exists (allow overwriting to replace it)")
-            }
-        }
+        let staging = try TemporaryDirectory(beside: try target.location())
+        self.staging = staging
+        shards = zip(shardNames, groups).map { (staging.path + "/" + $0, $1) }
     }
 
     deinit {
-        if current != nil || !sealed.isEmpty { abandon() }
+        abandon()
     }
 
     static func fiveDigits(_ n: Int) -> String {
@@ -90,16 +95,29 @@ public final class CheckpointWriter {
     }
 
     /// The files this writer produces, index last.
-    public var outputPaths: [String] { shards.map(\.path) + (indexPath.map { [$0] } ?? []) }
+    public var outputPaths: [String] {
+        guard target.kind == .directory else { return [destination] }
+        return (shardNames + (indexName.map { [$0] } ?? [])).map { target.path + "/" + $0 }
+    }
 
     /// Writes the next tensor from values converted to its planned dtype.
     public func write<T: LinalgScalar>(_ name: String, values: UnsafeBufferPointer<T>) throws(SafetensorsError) {
-        try writer(for: name).write(name, values: values)
+        try namingTheOutput { () throws(SafetensorsError) in try writer(for: name).write(name, values: values) }
     }
 
     /// Writes the next tensor's stored bytes.
     public func write(_ name: String, bytes: UnsafeRawBufferPointer) throws(SafetensorsError) {
-        try writer(for: name).write(name, bytes: bytes)
+        try namingTheOutput { () throws(SafetensorsError) in try writer(for: name).write(name, bytes: bytes) }
+    }
+
+    /// Runs `body`, reporting a file inside the staging directory by its name in the destination.
+    private func namingTheOutput(_ body: () throws(SafetensorsError) -> Void) throws(SafetensorsError) {
+        do {
+            try body()
+        } catch {
+            guard let staging, error.file.hasPrefix(staging.path + "/") else { throw error }
+            throw SafetensorsError(file: target.path + error.file.dropFirst(staging.path.count), tensor: error.tensor, error.message)
+        }
     }
 
     /// The shard writer that takes `name` next, opening the following shard when the current one is full.
@@ -116,20 +134,31 @@ public final class CheckpointWriter {
         return writer
     }
 
-    /// Publishes every shard, then the index. Throws if a tensor was not written.
+    /// Publishes the output: every shard and the index at once. Throws (leaving the destination
+    /// as it was) if a tensor was not written or a value would be NaN or infinite.
     public func finish() throws(SafetensorsError) {
         if let current { sealed.append(current.writer) }
         current = nil
         guard sealed.count == shards.count else {
-            abandon()
             let missing = shards[sealed.count].tensors.first?.name
+            abandon()
             throw SafetensorsError(file: destination, tensor: missing, "was never written")
         }
-        for writer in sealed { try writer.finish() }
-        sealed = []
-        createdDirectory = nil
-        if let indexPath {
-            try writeIndex(to: indexPath)
+        let nonFinite = sealed.flatMap(\.nonFiniteTensors)
+        if !nonFinite.isEmpty {
+            abandon()
+            throw SafetensorsWriter.nonFiniteError(file: destination, nonFinite)
+        }
+        do throws(SafetensorsError) {
+            try namingTheOutput { () throws(SafetensorsError) in for writer in sealed { try writer.finish() } }
+            sealed = []
+            if let staging {
+                if let indexName { try writeIndex(to: staging.path + "/" + indexName) }
+                try target.publish(directory: staging, overwrite: overwrite)
+            }
+        } catch {
+            abandon()
+            throw error
         }
     }
 
@@ -139,8 +168,7 @@ public final class CheckpointWriter {
         for writer in sealed { writer.abandon() }
         current = nil
         sealed = []
-        if let createdDirectory { rmdir(createdDirectory) }
-        createdDirectory = nil
+        staging?.remove()
     }
 
     /// The index, formatted as `json.dumps(index, indent=2, sort_keys=True)` formats it.
@@ -159,13 +187,14 @@ public final class CheckpointWriter {
         text += "\n  },\n  \"weight_map\": {\n"
         text += weightMap.map { "    \(JSONValue.quote($0.key)): \(JSONValue.quote($0.value))" }.joined(separator: ",\n")
         text += "\n  }\n}\n"
-        try writeFileAtomically(path: path, bytes: Array(text.utf8), overwrite: overwrite)
+        try writeFileAtomically(path: path, bytes: Array(text.utf8), overwrite: false)
     }
 }
 
-/// Writes a small file through a temporary file, fsync and rename.
+/// Writes a small file through a temporary file, fsync and rename (`OutputTarget`'s rules for a file).
 func writeFileAtomically(path: String, bytes: [UInt8], overwrite: Bool) throws(SafetensorsError) {
-    if !overwrite && fileExists(path) { throw SafetensorsError(file: path, "already exists (allow overwriting to replace it)") }
+    let target = OutputTarget(file: path)
+    try target.check(overwrite: overwrite, inputs: [])
     let (temporary, fd) = try createTemporaryFile(beside: path)
     var done = 0
     while done < bytes.count {
@@ -174,17 +203,17 @@ func writeFileAtomically(path: String, bytes: [UInt8], overwrite: Bool) throws(S
         if wrote <= 0 {
             let message = systemError()
             close(fd)
-            unlink(temporary)
+            TemporaryRegistry.shared.remove(temporary)
             throw SafetensorsError(file: path, "write failed: \(message)")
         }
         done += wrote
     }
     let synced = fsync(fd) == 0
+    let message = systemError()
     close(fd)
-    if !synced || rename(temporary, path) != 0 {
-        let message = systemError()
-        unlink(temporary)
-        throw SafetensorsError(file: path, "cannot write: \(message)")
+    guard synced else {
+        TemporaryRegistry.shared.remove(temporary)
+        throw SafetensorsError(file: path, "fsync failed: \(message)")
     }
-    syncDirectory(of: path)
+    try target.publish(file: temporary, overwrite: overwrite)
 }

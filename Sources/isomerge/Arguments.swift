@@ -6,7 +6,7 @@ struct UsageError: Error, CustomStringConvertible {
 
 /// Parsed command-line arguments: `--flag value`, `--flag=value`, repeated or multi-valued flags
 /// (`--models a b c`), boolean switches and positional arguments, checked against what a
-/// command declares.
+/// command declares. `-h` is `--help` for commands that have it.
 struct Arguments {
     private(set) var values: [String: [String]] = [:]
     private(set) var switches: Set<String> = []
@@ -19,6 +19,10 @@ struct Arguments {
         while index < arguments.count {
             var argument = arguments[index]
             index += 1
+            if argument == "-h" && flags.contains("help") {
+                switches.insert("help")
+                continue
+            }
             guard argument.hasPrefix("--") && argument.count > 2 else {
                 positional.append(argument)
                 continue

@@ -21,7 +21,18 @@ func printError(_ text: String) {
     FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
 }
 
+/// Exits with `status` once everything printed to stdout has been written; a failed write (a
+/// full disk, a closed pipe) is an error (status 1) saying so.
+func exitAfterFlushingStandardOutput(_ status: Int32, command: String) -> Never {
+    if fflush(nil) != 0 {
+        printError("isomerge\(command.isEmpty ? "" : " " + command): cannot write to standard output: \(String(cString: strerror(errno)))")
+        exit(1)
+    }
+    exit(status)
+}
+
 MemoryTuning.reuseFreedMemory()
+Interruption.install()
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let command = arguments.first else {
     printError(usage)
@@ -29,11 +40,11 @@ guard let command = arguments.first else {
 }
 if command == "--help" || command == "-h" || command == "help" {
     print(usage)
-    exit(0)
+    exitAfterFlushingStandardOutput(0, command: "")
 }
 if command == "--version" {
     print("isomerge \(IsoMerge.version)")
-    exit(0)
+    exitAfterFlushingStandardOutput(0, command: "")
 }
 let rest = Array(arguments.dropFirst())
 do {
@@ -53,3 +64,4 @@ do {
     printError("isomerge \(command): \(error)")
     exit(1)
 }
+exitAfterFlushingStandardOutput(0, command: command)

@@ -4,48 +4,7 @@ import XCTest
 
 /// `isomerge merge`, `apply`, `svd` and `demo` run as a user runs them: spawned, checked by exit
 /// status, output files and messages.
-final class MergeCommandTests: XCTestCase {
-    var directory = ""
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("isomerge-cli-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let path = directory
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
-    }
-
-    /// Writes a checkpoint of F32 tensors (plus an I64 step counter).
-    func write(_ name: String, _ tensors: [(String, [Int], [Float])], step: Int64 = 7) throws -> String {
-        let path = directory + "/" + name
-        let specs = tensors.map { TensorSpec(name: $0.0, dtype: .f32, shape: $0.1) } + [TensorSpec(name: "step", dtype: .i64, shape: [1])]
-        let writer = try SafetensorsWriter(path: path, tensors: specs)
-        for spec in writer.order {
-            if spec.name == "step" {
-                try withUnsafeBytes(of: step.littleEndian) { try writer.write("step", bytes: $0) }
-            } else {
-                try tensors.first { $0.0 == spec.name }!.2.withUnsafeBufferPointer { try writer.write(spec.name, values: $0) }
-            }
-        }
-        try writer.finish()
-        return path
-    }
-
-    /// A base and three fine-tuned checkpoints with a 12×8 matrix, a 5×7 matrix and a bias.
-    func models() throws -> (base: String, models: [String]) {
-        var state: UInt64 = 99
-        func random() -> Float {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Float(Int64(bitPattern: state >> 11) % 2000 - 1000) / 1000
-        }
-        let shapes: [(String, [Int])] = [("layer.weight", [12, 8]), ("layer.bias", [8]), ("head.weight", [5, 7])]
-        let baseTensors = shapes.map { ($0.0, $0.1, (0..<$0.1.reduce(1, *)).map { _ in random() }) }
-        let base = try write("base.safetensors", baseTensors)
-        let models = try (0..<3).map { t in
-            try write("ft_\(t).safetensors", baseTensors.map { ($0.0, $0.1, $0.2.map { $0 + 0.1 * random() }) })
-        }
-        return (base, models)
-    }
-
+final class MergeCommandTests: CommandLineTestCase {
     func testEveryMethodMatchesTheLibrary() throws {
         let (base, models) = try models()
         for method in MergeMethod.allCases {
@@ -187,7 +146,7 @@ final class MergeCommandTests: XCTestCase {
         let (base, models) = try models()
         let result = try Isomerge.run(["merge", "--method", "iso_c", "--base", base, "--models"] + models
                                       + ["--output", directory + "/out.safetensors", "--alpha-grid", "0.5:1.5:0.5",
-                                         "--evaluate", "echo 'model exploded' >&2; exit 3"])
+                                         "--evaluate", "test -f {checkpoint} && echo 'model exploded' >&2; exit 3"])
         XCTAssertEqual(result.status, 1)
         XCTAssertTrue(result.stderr.contains("model exploded"), result.stderr)
         XCTAssertTrue(result.stderr.contains("exit status 3"), result.stderr)
@@ -256,6 +215,4 @@ final class MergeCommandTests: XCTestCase {
         }
         XCTAssertEqual(try Isomerge.run(["analyze", "--base", base, "--models"] + models + ["--methods", "nope"]).status, 2)
     }
-
-    func shellQuote(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 }

@@ -68,6 +68,29 @@ final class SafetensorsWriterTests: XCTestCase {
         }
     }
 
+    /// Values that are NaN or ±∞ as stored (an F16 overflow among them) are counted per tensor and
+    /// refuse the file, naming each tensor; a sharded output is refused as a whole.
+    func testNonFiniteValuesRefuseTheOutput() throws {
+        let directory = TestFiles.scratchDirectory(for: self)
+        let specs = [TensorSpec(name: "big", dtype: .f16, shape: [3]), TensorSpec(name: "nan", dtype: .f64, shape: [2]),
+                     TensorSpec(name: "fine", dtype: .bf16, shape: [2])]
+        let values: [String: [Double]] = ["big": [1, 70000, -1e6], "nan": [.nan, 0], "fine": [1, 2]]
+        for (destination, shardSize) in [("one.safetensors", nil), ("sharded", 8)] as [(String, Int?)] {
+            let writer = try CheckpointWriter(destination: directory + "/" + destination, tensors: specs, maximumShardBytes: shardSize)
+            for spec in writer.order {
+                try values[spec.name]!.withUnsafeBufferPointer { try writer.write(spec.name, values: $0) }
+            }
+            XCTAssertThrowsError(try writer.finish()) { error in
+                let text = String(describing: error)
+                for fragment in ["'big' (2 values as F16)", "'nan' (1 value as F64)", "2 tensors would hold NaN or infinity"] {
+                    XCTAssertTrue(text.contains(fragment), text)
+                }
+                XCTAssertFalse(text.contains("'fine'"), text)
+            }
+            XCTAssertEqual(TestFiles.listing(directory), [], destination)
+        }
+    }
+
     func testAtomicityAndOverwrite() throws {
         let directory = TestFiles.scratchDirectory(for: self)
         let path = directory + "/out.safetensors"

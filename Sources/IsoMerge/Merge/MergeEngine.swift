@@ -39,6 +39,10 @@ public final class MergeEngine: @unchecked Sendable {
         if let dtype = options.outputDType, !dtype.isConvertibleFloat {
             problems.append("output dtype must be F32, F16, BF16 or F64, not \(dtype.rawValue)")
         }
+        for checkpoint in [base] + models where checkpoint.metadataValue(Self.contentKey) == Self.taskVectorContent {
+            problems.append("\(checkpoint.path): is a merged task vector (its metadata says \(Self.contentKey) = \(Self.taskVectorContent)), "
+                            + "not a model checkpoint; it is applied to a base, not merged")
+        }
         let baseNames = Set(base.tensors.map(\.entry.name))
         var plan: [(name: String, entry: TensorEntry, merged: Bool)] = []
         for (_, entry) in base.tensors {
@@ -81,7 +85,7 @@ public final class MergeEngine: @unchecked Sendable {
                       overwrite: Bool = false) throws -> MergeReport {
         let alpha = options.effectiveAlpha
         let writer = try CheckpointWriter(destination: destination, tensors: outputSpecs, metadata: metadata,
-                                          maximumShardBytes: maximumShardBytes, overwrite: overwrite)
+                                          maximumShardBytes: maximumShardBytes, overwrite: overwrite, inputs: [base] + models)
         return try stream(into: writer, alpha: alpha) { spec, baseValues, merged in
             if let baseValues {
                 try OutputAssembly.write(spec, base: baseValues, taskVector: merged, alpha: alpha, to: writer)
@@ -97,19 +101,30 @@ public final class MergeEngine: @unchecked Sendable {
         let dtype: DType = options.doublePrecision ? .f64 : .f32
         let specs = plan.filter(\.merged).map { TensorSpec(name: $0.name, dtype: dtype, shape: $0.entry.shape) }
         var meta = metadata
-        meta["isomerge.content"] = "task_vector"
-        let writer = try CheckpointWriter(destination: destination, tensors: specs, metadata: meta, overwrite: overwrite)
+        meta[Self.contentKey] = Self.taskVectorContent
+        let writer = try CheckpointWriter(destination: destination, tensors: specs, metadata: meta, overwrite: overwrite,
+                                          inputs: [base] + models)
         return try stream(into: writer, alpha: 1) { spec, _, merged in
             try OutputAssembly.writeTaskVector(spec, merged: merged, to: writer)
         }
     }
 
-    /// θ = θ₀ + α·τ for a task vector written by `writeTaskVector`.
+    /// The metadata key and value that mark a file written by `writeTaskVector`.
+    public static let contentKey = "isomerge.content"
+    public static let taskVectorContent = "task_vector"
+
+    /// θ = θ₀ + α·τ for a task vector written by `writeTaskVector` (its metadata must say so: a
+    /// full checkpoint given as τ would add the weights twice). A NaN or ±∞ in τ is an error
+    /// naming the file and tensor; nothing is written then.
     public static func apply(base: Checkpoint, taskVector: Checkpoint, alpha: Double, to destination: String,
                              outputDType: DType? = nil, metadata: [String: String] = [:], maximumShardBytes: Int? = nil,
                              overwrite: Bool = false, progress: ((MergeProgress) -> Void)? = nil) throws -> MergeReport {
         let start = DispatchTime.now().uptimeNanoseconds
         var problems: [String] = []
+        if taskVector.metadataValue(contentKey) != taskVectorContent {
+            problems.append("\(taskVector.path): is not a task vector written by merging with a saved task vector (its metadata "
+                            + "has no \(contentKey) = \(taskVectorContent)); a full checkpoint applied as one would add the weights twice")
+        }
         for (_, entry) in base.tensors where entry.dtype.isConvertibleFloat {
             guard let (_, tau) = taskVector.tensor(named: entry.name) else {
                 problems.append("\(taskVector.path): tensor '\(entry.name)' is missing (the base \(base.path) has it)")
@@ -124,7 +139,7 @@ public final class MergeEngine: @unchecked Sendable {
                                                   dtype: $0.entry.dtype.isConvertibleFloat ? (outputDType ?? $0.entry.dtype) : $0.entry.dtype,
                                                   shape: $0.entry.shape) }
         let writer = try CheckpointWriter(destination: destination, tensors: specs, metadata: metadata,
-                                          maximumShardBytes: maximumShardBytes, overwrite: overwrite)
+                                          maximumShardBytes: maximumShardBytes, overwrite: overwrite, inputs: [base, taskVector])
         let total = writer.order.reduce(0) { $0 + $1.byteCount }
         var done = 0
         do {
@@ -133,6 +148,9 @@ public final class MergeEngine: @unchecked Sendable {
                 if entry.dtype.isConvertibleFloat {
                     let baseValues = try BaseValues.read(file, entry)
                     let tau: [Double] = try taskVector.values(of: spec.name, as: Double.self)
+                    if let index = firstNonFiniteIndex(tau) {
+                        throw MergeError("\(taskVector.path): tensor '\(spec.name)': contains NaN or infinity (first at element \(index))")
+                    }
                     try OutputAssembly.write(spec, base: baseValues, taskVector: .double(tau), alpha: alpha, to: writer)
                 } else {
                     try file.rawBytes(of: entry).withUnsafeBytes { try writer.write(spec.name, bytes: $0) }

@@ -24,10 +24,14 @@ public struct TensorSpec: Sendable, Equatable {
 
 /// Writes one safetensors file by streaming: the header is computed from the planned tensor list
 /// up front, then tensors are written one at a time in file order, so the whole output is never
-/// in memory. The file appears atomically: bytes go to a temporary file in the target directory,
-/// which is fsynced and renamed over the target by `finish()`; an abandoned or failed writer
-/// removes its temporary file and leaves any existing target untouched. The bytes go out through
-/// a `StagedFileOutput` (direct I/O where the file system allows it).
+/// in memory. The file appears atomically: bytes go to a temporary file in the target directory
+/// (registered with `TemporaryRegistry`), which is fsynced and renamed over the target by
+/// `finish()` under the rules of `OutputTarget`; an abandoned or failed writer removes its
+/// temporary file and leaves any existing target untouched. The bytes go out through a
+/// `StagedFileOutput` (direct I/O where the file system allows it).
+///
+/// Values that come out NaN or infinite in the stored dtype (an F16 overflow, say) are counted
+/// per tensor (`nonFiniteTensors`), and `finish()` refuses to publish such a file.
 ///
 /// Byte-compatible with the reference writer: tensors sorted by dtype (descending, in the
 /// format's declaration order) then name, compact JSON with `__metadata__` first and its keys
@@ -42,6 +46,8 @@ public final class SafetensorsWriter {
     private let overwrite: Bool
     private var written = 0
     private var state: State = .open
+    /// Tensors written from values that hold NaN or ±∞ as stored, with how many such values.
+    public private(set) var nonFiniteTensors: [(name: String, dtype: DType, count: Int)] = []
 
     private enum State { case open, finished, abandoned }
 
@@ -58,9 +64,7 @@ public final class SafetensorsWriter {
             }
         }
         order = Self.fileOrder(tensors)
-        if !overwrite && access(path, F_OK) == 0 {
-            throw SafetensorsError(file: path, "already exists (allow overwriting to replace it)")
-        }
+        try OutputTarget(file: path).check(overwrite: overwrite, inputs: [])
         (temporaryPath, descriptor) = try createTemporaryFile(beside: path)
         output = StagedFileOutput(descriptor: descriptor)
         do throws(SafetensorsError) {
@@ -112,7 +116,7 @@ public final class SafetensorsWriter {
         guard bytes.count == spec.byteCount else {
             throw SafetensorsError(file: path, tensor: name, "got \(bytes.count) bytes, expected \(spec.byteCount)")
         }
-        try writeAll(bytes)
+        try writeAll(bytes, tensor: name)
         written += 1
     }
 
@@ -130,61 +134,96 @@ public final class SafetensorsWriter {
         }
         // Stored exactly as T (little-endian host): write the buffer itself.
         if (spec.dtype == .f32 && T.self == Float.self) || (spec.dtype == .f64 && T.self == Double.self) {
-            try writeAll(UnsafeRawBufferPointer(values))
+            let raw = UnsafeRawBufferPointer(values)
+            note(spec, nonFinite: Self.nonFiniteCount(raw, as: spec.dtype))
+            try writeAll(raw, tensor: spec.name)
             written += 1
             return
         }
         let elementBytes = spec.dtype.bits / 8
         let chunk = max(1, (1 << 20) / elementBytes)
         var scratch = [UInt8](repeating: 0, count: min(values.count, chunk) * elementBytes)
-        var done = 0
+        var done = 0, nonFinite = 0
         while done < values.count {
             let count = min(chunk, values.count - done)
             scratch.withUnsafeMutableBytes { raw in
                 encode(UnsafeBufferPointer(rebasing: values[done..<(done + count)]), as: spec.dtype, into: raw)
             }
             if let error = scratch.withUnsafeBytes({ raw in
-                writeRaw(UnsafeRawBufferPointer(rebasing: raw[0..<(count * elementBytes)]))
+                let stored = UnsafeRawBufferPointer(rebasing: raw[0..<(count * elementBytes)])
+                nonFinite += Self.nonFiniteCount(stored, as: spec.dtype)
+                return writeRaw(stored, tensor: name)
             }) {
                 throw error
             }
             done += count
         }
+        note(spec, nonFinite: nonFinite)
         written += 1
     }
 
-    /// Makes the file visible at `path`: checks every tensor was written, fsyncs, renames.
+    private func note(_ spec: TensorSpec, nonFinite count: Int) {
+        if count > 0 { nonFiniteTensors.append((spec.name, spec.dtype, count)) }
+    }
+
+    /// How many of the little-endian float elements in `bytes` are NaN or ±∞ (all exponent bits set).
+    static func nonFiniteCount(_ bytes: UnsafeRawBufferPointer, as dtype: DType) -> Int {
+        func count<Bits: FixedWidthInteger>(_: Bits.Type, exponent: Bits) -> Int {
+            var total = 0
+            for i in 0..<(bytes.count / MemoryLayout<Bits>.size) {
+                let bits = Bits(littleEndian: bytes.loadUnaligned(fromByteOffset: i * MemoryLayout<Bits>.size, as: Bits.self))
+                if bits & exponent == exponent { total += 1 }
+            }
+            return total
+        }
+        switch dtype {
+        case .f64: return count(UInt64.self, exponent: 0x7FF0_0000_0000_0000)
+        case .f32: return count(UInt32.self, exponent: 0x7F80_0000)
+        case .f16: return count(UInt16.self, exponent: 0x7C00)
+        case .bf16: return count(UInt16.self, exponent: 0x7F80)
+        default: return 0
+        }
+    }
+
+    /// The refusal for tensors that would hold NaN or ±∞, naming each.
+    static func nonFiniteError(file: String, _ tensors: [(name: String, dtype: DType, count: Int)]) -> SafetensorsError {
+        let shown = tensors.prefix(20).map { "'\($0.name)' (\($0.count) value\($0.count == 1 ? "" : "s") as \($0.dtype.rawValue))" }.joined(separator: ", ")
+        let more = tensors.count > 20 ? " and \(tensors.count - 20) more" : ""
+        return SafetensorsError(file: file, "not written: \(tensors.count) tensor\(tensors.count == 1 ? "" : "s") would hold NaN or "
+                                + "infinity (the values overflow the output dtype or are not numbers): \(shown)\(more)")
+    }
+
+    /// Makes the file visible at `path`: checks every tensor was written and every value is
+    /// finite, fsyncs, renames.
     public func finish() throws(SafetensorsError) {
         guard state == .open else { throw SafetensorsError(file: path, "writer already closed") }
         if let missing = nextTensor {
             abandon()
             throw SafetensorsError(file: path, tensor: missing.name, "was never written")
         }
+        if !nonFiniteTensors.isEmpty {
+            abandon()
+            throw Self.nonFiniteError(file: path, nonFiniteTensors)
+        }
+        try seal()
+        state = .finished
+        try OutputTarget(file: path).publish(file: temporaryPath, overwrite: overwrite)
+    }
+
+    /// Writes out and fsyncs the bytes and closes the file, still under its temporary name.
+    private func seal() throws(SafetensorsError) {
         if let failure = output.finish() {
             abandon()
             throw SafetensorsError(file: path, failure)
         }
         close(descriptor)
-        if !overwrite && access(path, F_OK) == 0 {
-            unlink(temporaryPath)
-            state = .abandoned
-            throw SafetensorsError(file: path, "already exists (allow overwriting to replace it)")
-        }
-        if rename(temporaryPath, path) != 0 {
-            let message = systemError()
-            unlink(temporaryPath)
-            state = .abandoned
-            throw SafetensorsError(file: path, "cannot rename the finished file into place: \(message)")
-        }
-        state = .finished
-        syncDirectory(of: path)
     }
 
     /// Gives up: removes the temporary file; the target is untouched.
     public func abandon() {
         guard state == .open else { return }
         close(descriptor)
-        unlink(temporaryPath)
+        TemporaryRegistry.shared.remove(temporaryPath)
         state = .abandoned
     }
 
@@ -198,18 +237,18 @@ public final class SafetensorsWriter {
     }
 
     private func writeAll(_ bytes: [UInt8]) throws(SafetensorsError) {
-        if let error = bytes.withUnsafeBytes({ writeRaw($0) }) { throw error }
+        if let error = bytes.withUnsafeBytes({ writeRaw($0, tensor: nil) }) { throw error }
     }
 
-    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(SafetensorsError) {
-        if let error = writeRaw(bytes) { throw error }
+    private func writeAll(_ bytes: UnsafeRawBufferPointer, tensor: String) throws(SafetensorsError) {
+        if let error = writeRaw(bytes, tensor: tensor) { throw error }
     }
 
-    /// Appends the bytes; on failure abandons the file and returns why.
-    private func writeRaw(_ bytes: UnsafeRawBufferPointer) -> SafetensorsError? {
+    /// Appends the bytes (of `tensor`, or the header); on failure abandons the file and returns why.
+    private func writeRaw(_ bytes: UnsafeRawBufferPointer, tensor: String?) -> SafetensorsError? {
         guard let failure = output.append(bytes) else { return nil }
         abandon()
-        return SafetensorsError(file: path, failure)
+        return SafetensorsError(file: path, tensor: tensor, failure)
     }
 }
 
@@ -240,30 +279,10 @@ func singleRounding<T: LinalgScalar>(_ value: T) -> Float {
     return Float(roundingToOdd: Double(value))
 }
 
-/// Creates a new, empty temporary file in the directory of `path`.
-func createTemporaryFile(beside path: String) throws(SafetensorsError) -> (String, Int32) {
-    let slash = path.lastIndex(of: "/")
-    let directory = slash.map { String(path[...$0]) } ?? ""
-    let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
-    for attempt in 0..<100 {
-        let candidate = "\(directory).\(base).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))-\(attempt)"
-        let fd = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        if fd >= 0 { return (candidate, fd) }
-        if errno != EEXIST {
-            throw SafetensorsError(file: path, "cannot create a file in \(directory.isEmpty ? "the current directory" : directory): \(systemError())")
-        }
-    }
-    throw SafetensorsError(file: path, "cannot create a temporary file beside it")
-}
-
 /// fsyncs the directory holding `path`, so that a rename survives a crash.
 func syncDirectory(of path: String) {
-    let directory = path.lastIndex(of: "/").map { String(path[...$0]) } ?? "."
-    let fd = open(directory, O_RDONLY | O_CLOEXEC)
-    if fd >= 0 {
-        fsync(fd)
-        close(fd)
-    }
+    let directory = TemporaryName.split(path).directory
+    syncDirectory(directory.isEmpty ? "." : directory)
 }
 
 /// POSIX write(2) (named so that it does not clash with the writer's own `write` methods).

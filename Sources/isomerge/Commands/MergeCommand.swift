@@ -27,12 +27,13 @@ enum MergeCommand {
           --save-task-vector PATH  also write the merged task vector (apply it later with 'isomerge apply')
           --alpha-grid A:B:STEP    choose α: try A, A+STEP, … B with the evaluator, keep the best
           --evaluate 'CMD {checkpoint}'
-                                   evaluator run per candidate; the last line of its stdout is the
-                                   score (higher is better); stops after 3 candidates without improvement
+                                   evaluator run per candidate ({checkpoint}: its path, also in
+                                   $ISOMERGE_CHECKPOINT); the last line of its stdout is the score
+                                   (higher is better); stops after 3 candidates without improvement
           --config FILE            settings as JSON, e.g. {"method": "iso_c", "models": ["a", "b"]}
           --print-config           print the effective settings as JSON and exit
-          --overwrite              replace an existing output
-          --quiet                  print only errors
+          --overwrite              replace an existing output (never an input)
+          --quiet                  print only errors and warnings
 
         example: isomerge merge --method iso_cts --base base.safetensors --models ft_*.safetensors --output merged.safetensors
         """
@@ -207,8 +208,19 @@ struct MergeSettings {
         }
         var options = MergeOptions(method: method)
         options.alpha = alpha
-        if let density { options.density = density }
-        if let commonFraction { options.commonFraction = commonFraction }
+        if let density {
+            guard density > 0 && density <= 1 else {
+                throw UsageError("--density must be in (0, 1] (the share of entries each task keeps, e.g. 0.2), not \(density)")
+            }
+            options.density = density
+        }
+        if let commonFraction {
+            guard commonFraction >= 0 && commonFraction <= 1 else {
+                throw UsageError("--common-fraction must be in [0, 1] (the share of the rank for the common subspace, e.g. 0.8), "
+                                 + "not \(commonFraction)")
+            }
+            options.commonFraction = commonFraction
+        }
         options.tiesPerTensor = tiesPerTensor
         if let exclude { options.excludedSubstrings = exclude }
         switch precision {
@@ -240,7 +252,7 @@ struct MergeSettings {
         return ignored
     }
 
-    /// Runs the merge (or the α search).
+    /// Runs the merge (or the α search). Every output rule is checked before any work.
     func merge() throws {
         let options = try options()
         guard let base else { throw UsageError("--base is required") }
@@ -248,18 +260,27 @@ struct MergeSettings {
         guard let output else { throw UsageError("--output is required") }
         if (alphaGrid == nil) != (evaluate == nil) { throw UsageError("--alpha-grid and --evaluate go together") }
         let grid = try alphaGrid.map(parseGrid)
-        if !quiet { for warning in ignoredParameters(for: options.method) { printError("warning: \(warning); ignored for \(options.method.rawValue)") } }
+        let evaluator = try evaluate.map { text throws(UsageError) in try EvaluatorCommand(text) }
+        if let saveTaskVector, OutputTarget(output).overlaps(OutputTarget(saveTaskVector)) {
+            throw UsageError("--output \(output) and --save-task-vector \(saveTaskVector) would write over each other; give two separate places")
+        }
+        for warning in ignoredParameters(for: options.method) { printError("warning: \(warning); ignored for \(options.method.rawValue)") }
         let baseCheckpoint = try Checkpoint(path: base)
         let modelCheckpoints = try models.map { try Checkpoint(path: $0) }
+        for warning in Self.repeatedInputs(base: baseCheckpoint, models: modelCheckpoints) { printError("warning: \(warning)") }
+        let inputs = [baseCheckpoint] + modelCheckpoints
+        for path in [output] + (saveTaskVector.map { [$0] } ?? []) {
+            try OutputTarget(path).check(overwrite: overwrite, inputs: inputs)
+        }
         let engine = try MergeEngine(base: baseCheckpoint, models: modelCheckpoints, options: options)
         let progress = TerminalProgress(quiet: quiet)
         engine.progress = { progress.update($0) }
         var metadata = provenance(options: options)
         let start = Date()
-        if let grid, let evaluate {
-            let result = try AlphaSearch(engine: engine, base: baseCheckpoint, grid: grid, evaluator: evaluate, output: output,
+        if let grid, let evaluator {
+            let result = try AlphaSearch(engine: engine, grid: grid, evaluator: evaluator, output: output,
                                          outputDType: options.outputDType, shardSize: shardSize, overwrite: overwrite,
-                                         metadata: metadata, saveTaskVector: saveTaskVector, progress: progress, quiet: quiet).run()
+                                         metadata: metadata, saveTaskVector: saveTaskVector, progress: progress).run()
             if !quiet { print(result.table) }
             summary(start: start, outputs: result.outputPaths)
             return
@@ -282,6 +303,26 @@ struct MergeSettings {
                                            progress: { progress.update($0) })
         progress.finish()
         summary(start: start, outputs: report.outputPaths)
+    }
+
+    /// Warnings for a checkpoint given twice among the models, or the base given as a model
+    /// (the same files, also through links): likely mistakes, though the merge is well defined.
+    static func repeatedInputs(base: Checkpoint, models: [Checkpoint]) -> [String] {
+        func identity(_ checkpoint: Checkpoint) -> Set<FileIdentity> { Set(checkpoint.sourceFiles.compactMap(FileIdentity.init)) }
+        let baseIdentity = identity(base)
+        var warnings: [String] = []
+        var seen: [Set<FileIdentity>: String] = [:]
+        for model in models {
+            let files = identity(model)
+            if files == baseIdentity {
+                warnings.append("the model \(model.path) is the base \(base.path); its task vector is zero and dilutes the merge")
+            } else if let first = seen[files] {
+                warnings.append("the model \(model.path) is given twice (also as \(first)); its task counts twice in the merge")
+            } else {
+                seen[files] = model.path
+            }
+        }
+        return warnings
     }
 
     func summary(start: Date, outputs: [String]) {
@@ -319,15 +360,5 @@ struct MergeSettings {
         let count = Int(((stop - start) / step + 1e-9).rounded(.down)) + 1
         guard count <= 10_000 else { throw UsageError("--alpha-grid has \(count) values; at most 10000") }
         return (0..<count).map { ((start + Double($0) * step) * 1e10).rounded() / 1e10 }
-    }
-}
-
-extension FileManager {
-    func copyItemReplacing(at source: String, to destination: String, overwrite: Bool) throws {
-        if fileExists(atPath: destination) {
-            guard overwrite else { throw RuntimeError("\(destination): already exists (pass --overwrite to replace it)") }
-            try removeItem(atPath: destination)
-        }
-        try copyItem(atPath: source, toPath: destination)
     }
 }

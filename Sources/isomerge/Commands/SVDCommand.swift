@@ -72,7 +72,7 @@ enum SVDCommand {
                       TensorSpec(name: name + ".Vt", dtype: dtype, shape: [r, f.n])]
         }
         let writer = try CheckpointWriter(destination: output, tensors: specs, metadata: ["source": checkpoint.path],
-                                          overwrite: parsed.has("overwrite"))
+                                          overwrite: parsed.has("overwrite"), inputs: [checkpoint])
         for spec in writer.order {
             let dot = spec.name.lastIndex(of: ".")!
             let f = factors[String(spec.name[..<dot])]!

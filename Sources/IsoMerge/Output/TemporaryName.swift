@@ -1,0 +1,50 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The names of this tool's temporary files and directories, and how to recognise them.
+///
+/// A temporary for `DIR/NAME` is `DIR/.NAME.tmp-PID-RANDOM-ATTEMPT`: hidden, in the same
+/// directory (so that publishing it is a rename within one file system), and carrying the id of
+/// the process that made it, so that a later run can tell whether its maker is gone.
+/// (`.isomerge-search-PID`, the α search's scratch directory of earlier versions, is recognised
+/// too, so that their leftovers are cleaned up.)
+enum TemporaryName {
+    /// The directory part of `path` with its trailing slash ("" for the current directory), and
+    /// the last component.
+    static func split(_ path: String) -> (directory: String, name: String) {
+        guard let slash = path.lastIndex(of: "/") else { return ("", path) }
+        return (String(path[...slash]), String(path[path.index(after: slash)...]))
+    }
+
+    /// A fresh candidate name beside `path` for this process (the `attempt`-th try).
+    static func candidate(beside path: String, attempt: Int) -> String {
+        let (directory, name) = split(path)
+        return "\(directory).\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))-\(attempt)"
+    }
+
+    /// The id of the process that made the temporary named `entry` (a directory entry's name),
+    /// or nil if `entry` is not named like one of this tool's temporaries.
+    static func maker(ofEntry entry: String) -> pid_t? {
+        guard entry.hasPrefix(".") else { return nil }
+        if entry.hasPrefix(legacySearchPrefix) {
+            return processID(entry.dropFirst(legacySearchPrefix.count))
+        }
+        // .NAME.tmp-PID-RANDOM-ATTEMPT: the last three dash-separated fields are numbers.
+        let fields = entry.split(separator: "-", omittingEmptySubsequences: false)
+        guard fields.count >= 4, fields[fields.count - 4].hasSuffix(".tmp"),
+              fields[fields.count - 4].count > ".tmp".count + 1,
+              UInt32(fields[fields.count - 2]) != nil, UInt32(fields[fields.count - 1]) != nil else { return nil }
+        return processID(fields[fields.count - 3])
+    }
+
+    private static let legacySearchPrefix = ".isomerge-search-"
+
+    /// A positive process id written in decimal digits only, or nil.
+    private static func processID(_ text: Substring) -> pid_t? {
+        guard !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }), let value = pid_t(text), value > 0 else { return nil }
+        return value
+    }
+}

@@ -167,7 +167,7 @@ final class PlotTests: XCTestCase {
             case "sar-per-layer.svg":
                 assertTicksFit(svg.yTicks, methods.flatMap { report.entries[$0]!.map(\.averageRatio) }, figure.file)
                 XCTAssertEqual(Set(svg.xTicks), ["0.attn.in_proj", "0.attn.out_proj", "0.mlp.c_fc", "0.mlp.c_proj", "positional_embedding", "proj"])
-                XCTAssertEqual(svg.groups, ["0"])
+                XCTAssertEqual(svg.groups, ["block 0"])
             case "sar-per-task.svg":
                 assertTicksFit(svg.yTicks, methods.flatMap { report.perTask($0) }, figure.file)
                 XCTAssertEqual(svg.xTicks, ["ft_00", "ft_01", "ft_02"])

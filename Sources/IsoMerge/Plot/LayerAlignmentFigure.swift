@@ -14,17 +14,19 @@ extension AnalysisFigure {
                                    connected: false)
         }
         let yAxis = AxisScale.linear(fitting: series.flatMap { $0.points.map(\.y) })
+        // "block N" above each band while bands are wide enough for it (about six tensors a block).
+        let numbersOnly = names.labels.count > 24
         var groups: [SVGChart.Group] = []
         for (position, block) in names.blocks.enumerated() {
             guard let block else { continue }
             if let last = groups.last, last.last == position - 1, names.blocks[last.first] == block {
                 groups[groups.count - 1] = SVGChart.Group(name: last.name, first: last.first, last: position)
             } else {
-                groups.append(SVGChart.Group(name: "\(block.index)", first: position, last: position))
+                groups.append(SVGChart.Group(name: numbersOnly ? "\(block.index)" : "block \(block.index)", first: position, last: position))
             }
         }
         var chart = SVGChart(title: "Subspace alignment per layer (mean SAR over \(report.tasks.count) tasks)",
-                             note: fittedRange(yAxis) + (groups.isEmpty ? "" : "; shaded: one transformer block each, its number above"),
+                             note: fittedRange(yAxis) + (groups.isEmpty ? "" : "; shaded: one transformer block each, numbered above"),
                              xLabel: "tensor (block.kind)", yLabel: "mean SAR (1 = task fully kept)",
                              x: .categorical(names.labels), y: yAxis)
         chart.groups = groups

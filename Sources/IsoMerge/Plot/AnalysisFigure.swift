@@ -20,7 +20,7 @@ public enum AnalysisFigure {
         return (0..<count).map { spread * (Double($0) / Double(count - 1) - 0.5) }
     }
 
-    /// "(y axis 0.960 to 1.000, fitted to the data)".
+    /// "y axis 0.96 to 1.00, fitted to the data": the note under a title whose y axis does not start at 0.
     static func fittedRange(_ axis: AxisScale) -> String {
         "y axis \(axis.rangeDescription), fitted to the data"
     }

@@ -211,8 +211,38 @@ final class MergeCommandTests: CommandLineTestCase {
         XCTAssertEqual(sar.count, 3)
         XCTAssertNotNil(json["methods"]?["task_arithmetic"]?["average_sar"]?.double)
         for plot in ["spectrum.svg", "sar-per-layer.svg", "sar-per-task.svg"] {
-            XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/plots/" + plot), plot)
+            let legend = try LegendReader(path: directory + "/plots/" + plot)
+            XCTAssertEqual(legend.entries, ["iso_c", "task_arithmetic"], plot)
+            XCTAssertEqual(legend.colors["iso_c"], [MergeMethod.isoC.plotStyle.color], plot)
+            XCTAssertEqual(legend.colors["task_arithmetic"], [MergeMethod.taskArithmetic.plotStyle.color], plot)
         }
         XCTAssertEqual(try Isomerge.run(["analyze", "--base", base, "--models"] + models + ["--methods", "nope"]).status, 2)
+        XCTAssertEqual(try Isomerge.run(["analyze", "--base", base, "--models"] + models + ["--methods", "iso_c,iso-c"]).status, 2)
+    }
+
+    /// Short tensor names keep the row label "average" whole; α reports become alpha-scores.svg, and
+    /// a broken one is named in the error.
+    func testAnalyzeAlphaReportsAndShortNames() throws {
+        var state: UInt64 = 5
+        func random() -> Float {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int64(bitPattern: state >> 11) % 2000 - 1000) / 1000
+        }
+        let base = (0..<30).map { _ in random() }
+        let basePath = try write("base.safetensors", [("w", [6, 5], base)])
+        let models = try (0..<3).map { t in try write("ft_\(t).safetensors", [("w", [6, 5], base.map { $0 + 0.1 * random() })]) }
+        let report = directory + "/iso_c-alpha.json"
+        try Data("{\"method\": \"iso_c\", \"scores\": [{\"alpha\": 1.0, \"score\": 0.5}, {\"alpha\": 1.3, \"score\": 0.6}]}".utf8)
+            .write(to: URL(fileURLWithPath: report))
+        let common = ["analyze", "--base", basePath, "--models"] + models + ["--methods", "iso_c,tsv_m"]
+        let result = try Isomerge.run(common + ["--svg", directory + "/plots", "--alpha-report", report, "--quiet"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.split(separator: "\n").last?.hasPrefix("average ") ?? false, result.stdout)
+        XCTAssertEqual(try LegendReader(path: directory + "/plots/alpha-scores.svg").entries, ["iso_c"])
+        XCTAssertEqual(try Isomerge.run(common + ["--alpha-report", report]).status, 2, "--alpha-report needs --svg")
+        try Data("{\"method\": \"iso_c\"}".utf8).write(to: URL(fileURLWithPath: directory + "/broken.json"))
+        let broken = try Isomerge.run(common + ["--svg", directory + "/plots", "--alpha-report", directory + "/broken.json"])
+        XCTAssertEqual(broken.status, 1)
+        XCTAssertTrue(broken.stderr.contains(directory + "/broken.json"), broken.stderr)
     }
 }

@@ -22,7 +22,7 @@ public struct AlignmentReport: Sendable {
     public let tensors: [String]
     /// entries[method][i] belongs to tensors[i].
     public let entries: [MergeMethod: [Entry]]
-    /// Singular values of τ_M for `plotTensor`, per method (task arithmetic, Iso-C and Iso-CTS at least).
+    /// The tensor whose spectra are kept, and the singular values of its τ_M per method in `methods`.
     public let plotTensor: String?
     public let spectra: [MergeMethod: [Double]]
 
@@ -75,8 +75,7 @@ public struct AlignmentReport: Sendable {
     public static func compute(base: Checkpoint, models: [Checkpoint], methods: [MergeMethod], options: MergeOptions,
                                plotTensor requested: String? = nil, progress: ((MergeProgress) -> Void)? = nil) throws -> AlignmentReport {
         var engines: [MergeMethod: MergeEngine] = [:]
-        let plotted: [MergeMethod] = [.taskArithmetic, .isoC, .isoCTS]
-        for method in Set(methods + plotted) {
+        for method in methods {
             var methodOptions = options
             methodOptions.method = method
             engines[method] = try MergeEngine(base: base, models: models, options: methodOptions)
@@ -99,13 +98,11 @@ public struct AlignmentReport: Sendable {
         try reference.sideBySide(sizes: matrices.map(\.entry.elementCount),
                                  job: { index, threads in
                                      let item = matrices[index]
-                                     return try analyze(item.name, shape: item.entry.shape,
-                                                        methods: item.name == plotTensor ? Array(Set(methods + plotted)) : methods,
-                                                        reported: methods, engines: allEngines, reference: reference, ties: tiesState,
-                                                        threads: threads)
+                                     return try analyze(item.name, shape: item.entry.shape, methods: methods, engines: allEngines,
+                                                        reference: reference, ties: tiesState, threads: threads)
                                  },
                                  consume: { index, result in
-                                     for method in methods { entries[method]!.append(result[method]!.0!) }
+                                     for method in methods { entries[method]!.append(result[method]!.0) }
                                      if matrices[index].name == plotTensor { spectra = result.mapValues(\.1) }
                                      progress?(MergeProgress(index: index + 1, count: matrices.count, tensor: matrices[index].name,
                                                              bytesDone: 0, bytesTotal: 0, elapsed: seconds(since: start), phase: "alignment"))
@@ -114,14 +111,13 @@ public struct AlignmentReport: Sendable {
                                tensors: matrices.map(\.name), entries: entries, plotTensor: plotTensor, spectra: spectra)
     }
 
-    /// One tensor under each method: its entry (for the `reported` methods) and τ_M's spectrum.
-    static func analyze(_ name: String, shape: [Int], methods: [MergeMethod], reported: [MergeMethod],
-                        engines: [MergeMethod: MergeEngine], reference: MergeEngine,
-                        ties: TIESModelState<Float>?, threads: Int?) throws -> [MergeMethod: (Entry?, [Double])] {
+    /// One tensor under each method: its entry and τ_M's spectrum.
+    static func analyze(_ name: String, shape: [Int], methods: [MergeMethod], engines: [MergeMethod: MergeEngine],
+                        reference: MergeEngine, ties: TIESModelState<Float>?, threads: Int?) throws -> [MergeMethod: (Entry, [Double])] {
         let (rows, columns) = (shape[0], shape[1])
         let taskVectors: [[Float]] = try reference.taskVectors(of: name)
         let matrixTaskVectors = taskVectors.map { Matrix(rows: rows, columns: columns, elements: $0) }
-        var result: [MergeMethod: (Entry?, [Double])] = [:]
+        var result: [MergeMethod: (Entry, [Double])] = [:]
         for method in methods {
             let merged = try engines[method]!.mergeTaskVectors(taskVectors, name: name, shape: shape,
                                                                 ties: method == .ties ? ties : nil, threads: threads)
@@ -130,11 +126,11 @@ public struct AlignmentReport: Sendable {
             let sigma = alignment.singularValues
             let largest = sigma.first ?? 0
             let mean = sigma.isEmpty ? 0 : sigma.reduce(0, +) / Double(sigma.count)
-            let entry = reported.contains(method) ? Entry(
+            let entry = Entry(
                 tensor: name, layer: layer(of: name), rank: alignment.rank, ratios: alignment.ratios,
                 norm: sigma.reduce(0) { $0 + $1 * $1 }.squareRoot(),
                 condition: (sigma.last ?? 0) > 0 ? largest / sigma.last! : .infinity,
-                flatness: largest > 0 ? mean / largest : 0) : nil
+                flatness: largest > 0 ? mean / largest : 0)
             result[method] = (entry, sigma)
         }
         return result

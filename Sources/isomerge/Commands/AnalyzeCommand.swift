@@ -6,14 +6,20 @@ import IsoMerge
 enum AnalyzeCommand {
     static let help = """
         usage: isomerge analyze --base BASE --models FT1 FT2 ... [--methods iso_c,iso_cts,task_arithmetic,...]
-                                [--json OUT.json] [--svg DIR] [--tensor NAME] [--exclude SUBSTRING ...]
-                                [--common-fraction F] [--density D] [--threads N] [--quiet]
+                                [--json OUT.json] [--svg DIR] [--tensor NAME] [--alpha-report FILE ...]
+                                [--exclude SUBSTRING ...] [--common-fraction F] [--density D] [--threads N] [--quiet]
 
         For every matrix-path tensor and method: the subspace alignment ratio SAR(τ_t, τ_M) of each task
         (ε = 0.05), k_M, ‖τ_M‖_F and the flatness σ̄/σ₁ of τ_M's spectrum. Prints one line per tensor
         (mean SAR over tasks, methods as columns) and the overall average; --json writes every number;
-        --svg writes spectrum.svg (singular values of the task-arithmetic sum, Iso-C and Iso-CTS for
-        --tensor, default the largest), sar-per-layer.svg and sar-per-task.svg.
+        --svg DIR writes, each method in the same colour, marker and dash in every figure:
+          spectrum.svg       singular values of each method's τ_M for --tensor (default: the largest
+                             matrix-path tensor), log scale
+          sar-per-layer.svg  mean SAR of every tensor, labelled block.kind and grouped by block
+          sar-per-task.svg   mean SAR of every task, methods side by side
+          alpha-scores.svg   score against α of each --alpha-report file (the JSON that
+                             `isomerge demo` writes per method: {"method": "iso_c",
+                             "scores": [{"alpha": 0.1, "score": 0.71}, ...]})
         Default methods: task_arithmetic,tsv_m,iso_c,iso_cts.
 
         example: isomerge analyze --base base.safetensors --models ft_*.safetensors --json sar.json --svg plots
@@ -21,7 +27,7 @@ enum AnalyzeCommand {
 
     static func run(_ arguments: [String]) throws {
         let parsed = try Arguments(arguments, options: ["base", "methods", "json", "svg", "tensor", "common-fraction", "density", "threads"],
-                                   multiValued: ["models", "exclude"], flags: ["help", "quiet"])
+                                   multiValued: ["models", "exclude", "alpha-report"], flags: ["help", "quiet"])
         if parsed.has("help") {
             print(help)
             return
@@ -34,6 +40,12 @@ enum AnalyzeCommand {
         let methods = try methodNames.map { name throws(UsageError) -> MergeMethod in
             guard let method = MergeMethod(name: name) else { throw UsageError("unknown method '\(name)' in --methods") }
             return method
+        }
+        if let repeated = methods.first(where: { method in methods.filter { $0 == method }.count > 1 }) {
+            throw UsageError("--methods names \(repeated.rawValue) twice")
+        }
+        if try !parsed.all("alpha-report").isEmpty && parsed.value("svg") == nil {
+            throw UsageError("--alpha-report is plotted into the --svg directory; pass --svg DIR as well")
         }
         var options = MergeOptions(method: methods[0])
         if !parsed.all("exclude").isEmpty { options.excludedSubstrings = parsed.all("exclude") }
@@ -49,6 +61,7 @@ enum AnalyzeCommand {
             guard let value = Int(text), value >= 1 else { throw UsageError("--threads must be a positive integer") }
             options.threads = value
         }
+        let alphaReports = try parsed.all("alpha-report").map { try AlphaReport(contentsOf: $0) }
         let quiet = parsed.has("quiet")
         let progress = TerminalProgress(quiet: quiet)
         let report = try AlignmentReport.compute(base: try Checkpoint(path: base), models: try models.map { try Checkpoint(path: $0) },
@@ -61,13 +74,13 @@ enum AnalyzeCommand {
             if !quiet { print("wrote \(path)") }
         }
         if let directory = try parsed.value("svg") {
-            let written = try writePlots(report, to: directory)
+            let written = try writePlots(report, alphaReports: alphaReports, to: directory)
             if !quiet { print("wrote " + written.joined(separator: ", ")) }
         }
     }
 
     static func printTable(_ report: AlignmentReport) {
-        let width = max(6, (report.tensors.map(\.count).max() ?? 6))
+        let width = (["tensor", "average"] + report.tensors).map(\.count).max()!
         var header = "tensor".padding(toLength: width, withPad: " ", startingAt: 0)
         for method in report.methods { header += method.rawValue.leftPadded(max(8, method.rawValue.count + 2)) }
         print("mean subspace alignment ratio over \(report.tasks.count) tasks (ε = \(SubspaceAlignment.epsilon))")
@@ -84,29 +97,18 @@ enum AnalyzeCommand {
         print(line)
     }
 
-    static func writePlots(_ report: AlignmentReport, to directory: String) throws -> [String] {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        var written: [String] = []
-        if let tensor = report.plotTensor {
-            let chart = SVGChart(title: "Singular values of τ_M: \(tensor)", xLabel: "index i", yLabel: "σ_i (log scale)", logarithmic: true)
-            let series = [MergeMethod.taskArithmetic, .isoC, .isoCTS].compactMap { method in
-                report.spectra[method].map { SVGChart.Series(name: method == .taskArithmetic ? "task arithmetic (Σ τ_t)" : method.rawValue, values: $0) }
-            }
-            written.append(try write(chart.lines(series), directory + "/spectrum.svg"))
+    /// Writes every figure of `AnalysisFigure.all` into `directory` (created if missing); returns the paths.
+    static func writePlots(_ report: AlignmentReport, alphaReports: [AlphaReport], to directory: String) throws -> [String] {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw RuntimeError("\(directory): cannot create the plot directory: \(error.localizedDescription)")
         }
-        let layers = report.perLayer(report.methods[0]).map(\.layer)
-        let layerChart = SVGChart(title: "Average SAR per layer (\(layers.count) layers, checkpoint order)", xLabel: "layer", yLabel: "SAR")
-        written.append(try write(layerChart.lines(report.methods.map { SVGChart.Series(name: $0.rawValue, values: report.perLayer($0).map(\.average)) }),
-                                 directory + "/sar-per-layer.svg"))
-        let taskChart = SVGChart(title: "Average SAR per task", xLabel: "task", yLabel: "SAR")
-        written.append(try write(taskChart.bars(groups: report.tasks, report.methods.map { SVGChart.Series(name: $0.rawValue, values: report.perTask($0)) }),
-                                 directory + "/sar-per-task.svg"))
-        return written
-    }
-
-    static func write(_ text: String, _ path: String) throws -> String {
-        try writeAtomically(Data(text.utf8), to: path)
-        return path
+        return try AnalysisFigure.all(report, alphaReports: alphaReports).map { figure in
+            let path = directory + "/" + figure.file
+            try writeAtomically(Data(figure.svg.utf8), to: path)
+            return path
+        }
     }
 
     /// Temporary file beside the target, then rename.

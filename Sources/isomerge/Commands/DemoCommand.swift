@@ -12,8 +12,9 @@ enum DemoCommand {
         Builds a small multi-task world (no downloads): a pre-trained base encoder, N tasks with frozen
         heads, and one expert fine-tuned per task; writes base and experts as safetensors into DIR
         (default ./isomerge-demo, files there are replaced), merges the experts with every method,
-        picks α on validation data (grid, stop after 3 without improvement), and prints test accuracy
-        per task, the average absolute and normalized accuracy, α and merge time.
+        picks α on validation data (grid, stop after 3 without improvement; each search's scores go to
+        DIR/alpha-METHOD.json, the format `isomerge analyze --alpha-report` plots), and prints test
+        accuracy per task, the average absolute and normalized accuracy, α and merge time.
 
         example: isomerge demo --tasks 8 --seed 1
         """
@@ -71,6 +72,9 @@ enum DemoCommand {
                 let accuracies = try world.accuracies(of: try Checkpoint(path: candidate), on: .validation)
                 return zip(accuracies, expertValidation).reduce(0) { $0 + $1.0 / $1.1 } / Double(accuracies.count)
             }
+            let alphaReport = directory + "/alpha-\(method.rawValue).json"
+            try Data((AlphaReport(method: method, scores: search.trials).json + "\n").utf8).write(to: URL(fileURLWithPath: alphaReport))
+            written.append(alphaReport)
             let output = directory + "/merged_\(method.rawValue).safetensors"
             _ = try MergeEngine.apply(base: base, taskVector: taskVector, alpha: search.best, to: output,
                                       metadata: ["isomerge.method": method.rawValue, "isomerge.alpha": String(search.best)],

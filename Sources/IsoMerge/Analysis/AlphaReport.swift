@@ -1,0 +1,51 @@
+import Foundation
+
+/// The scores of one α search for one method, the file `isomerge demo` writes per method and
+/// `isomerge analyze --alpha-report` plots; any other search can write it by hand. Format (JSON, scores in the order tried, higher is
+/// better): {"method": "iso_c", "scores": [{"alpha": 0.1, "score": 0.71}, {"alpha": 0.2, "score": 0.74}]}.
+public struct AlphaReport: Sendable {
+    public let method: MergeMethod
+    public let scores: [(alpha: Double, score: Double)]
+
+    public init(method: MergeMethod, scores: [(alpha: Double, score: Double)]) {
+        self.method = method
+        self.scores = scores
+    }
+
+    /// Reads a report; errors name the file and what is wrong in it.
+    public init(contentsOf path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else { throw MergeError("\(path): cannot read the α report") }
+        let document: JSONValue
+        do {
+            document = try JSONValue.parse([UInt8](data))
+        } catch {
+            throw MergeError("\(path): not a JSON α report: \(error)")
+        }
+        guard case let .string(name)? = document["method"], let method = MergeMethod(name: name) else {
+            throw MergeError("\(path): \"method\" must name a merge method (\(MergeMethod.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        guard case let .array(items)? = document["scores"], !items.isEmpty else {
+            throw MergeError("\(path): \"scores\" must be a non-empty list of {\"alpha\": A, \"score\": S}")
+        }
+        self.method = method
+        scores = try items.enumerated().map { index, item in
+            guard let alpha = item["alpha"]?.double, let score = item["score"]?.double, alpha.isFinite, score.isFinite else {
+                throw MergeError("\(path): scores[\(index)] needs finite numbers \"alpha\" and \"score\"")
+            }
+            return (alpha, score)
+        }
+    }
+
+    /// The α with the highest score (the first of equal scores); nil for no scores.
+    public var best: (alpha: Double, score: Double)? {
+        scores.reduce(nil) { best, trial in best.map { trial.score > $0.score ? trial : $0 } ?? trial }
+    }
+
+    /// The JSON document, one line.
+    public var json: String {
+        JSONValue.object([
+            ("method", .string(method.rawValue)),
+            ("scores", .array(scores.map { .object([("alpha", .number(String($0.alpha))), ("score", .number(String($0.score)))]) })),
+        ]).serialized
+    }
+}

@@ -14,6 +14,15 @@ final class AlignmentTests: XCTestCase {
             let methods: [MergeMethod] = [.taskArithmetic, .tsvM, .isoC, .isoCTS]
             let report = try AlignmentReport.compute(base: base, models: models, methods: methods, options: MergeOptions(method: .isoC))
             XCTAssertEqual(report.tasks, ["ft_00.safetensors", "ft_01.safetensors", "ft_02.safetensors"])
+            // The spectrum is drawn by default for the tensor with the largest task vectors.
+            let energies = try report.tensors.map { name -> Double in
+                let theta0 = try base.values(of: name, as: Double.self)
+                return try models.reduce(0.0) { sum, model in
+                    try zip(model.values(of: name, as: Double.self), theta0).reduce(sum) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+                }
+            }
+            XCTAssertEqual(report.plotTensor, report.tensors[energies.indices.max { energies[$0] < energies[$1] }!], fixture)
+            XCTAssertEqual(Set(report.spectra.keys), Set(methods), fixture)
             for method in methods {
                 guard case let .object(tensors)? = expected["methods"]?[method.rawValue]?["tensors"] else {
                     return XCTFail("no expectations for \(method)")

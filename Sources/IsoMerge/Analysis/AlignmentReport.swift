@@ -71,7 +71,8 @@ public struct AlignmentReport: Sendable {
         return name
     }
 
-    /// Runs the analysis. `plotTensor` nil: the largest matrix-path tensor.
+    /// Runs the analysis. `plotTensor` nil: the matrix-path tensor with the largest task vectors
+    /// (Σ_t ‖τ_t‖_F²), where the methods' spectra differ most visibly.
     public static func compute(base: Checkpoint, models: [Checkpoint], methods: [MergeMethod], options: MergeOptions,
                                plotTensor requested: String? = nil, progress: ((MergeProgress) -> Void)? = nil) throws -> AlignmentReport {
         var engines: [MergeMethod: MergeEngine] = [:]
@@ -85,14 +86,14 @@ public struct AlignmentReport: Sendable {
         if let requested, !matrices.contains(where: { $0.name == requested }) {
             throw MergeError("\(base.path): tensor '\(requested)' is not a matrix-path tensor to plot")
         }
-        let plotTensor = requested ?? matrices.max { $0.entry.elementCount < $1.entry.elementCount }?.name
         let start = DispatchTime.now().uptimeNanoseconds
         var ties: TIESModelState<Float>?
         if methods.contains(.ties) && !options.tiesPerTensor {
             ties = try TIESModelState<Float>.prepare(engine: engines[.ties]!, start: start)
         }
         var entries: [MergeMethod: [Entry]] = Dictionary(uniqueKeysWithValues: methods.map { ($0, []) })
-        var spectra: [MergeMethod: [Double]] = [:]
+        var spectra: [String: [MergeMethod: [Double]]] = [:]
+        var taskVectorEnergy: [String: Double] = [:]
         // Tensors side by side, one core each (their SVDs are largely single-threaded), reported in order.
         let (allEngines, tiesState) = (engines, ties)
         try reference.sideBySide(sizes: matrices.map(\.entry.elementCount),
@@ -102,20 +103,26 @@ public struct AlignmentReport: Sendable {
                                                         reference: reference, ties: tiesState, threads: threads)
                                  },
                                  consume: { index, result in
-                                     for method in methods { entries[method]!.append(result[method]!.0) }
-                                     if matrices[index].name == plotTensor { spectra = result.mapValues(\.1) }
+                                     let name = matrices[index].name
+                                     for method in methods { entries[method]!.append(result.methods[method]!.0) }
+                                     spectra[name] = result.methods.mapValues(\.1)
+                                     taskVectorEnergy[name] = result.taskVectorEnergy
                                      progress?(MergeProgress(index: index + 1, count: matrices.count, tensor: matrices[index].name,
                                                              bytesDone: 0, bytesTotal: 0, elapsed: seconds(since: start), phase: "alignment"))
                                  })
+        let plotTensor = requested ?? matrices.map(\.name).max { taskVectorEnergy[$0]! < taskVectorEnergy[$1]! }
         return AlignmentReport(tasks: models.map { ($0.path as NSString).lastPathComponent }, methods: methods,
-                               tensors: matrices.map(\.name), entries: entries, plotTensor: plotTensor, spectra: spectra)
+                               tensors: matrices.map(\.name), entries: entries, plotTensor: plotTensor,
+                               spectra: plotTensor.flatMap { spectra[$0] } ?? [:])
     }
 
-    /// One tensor under each method: its entry and τ_M's spectrum.
+    /// One tensor under each method: its entry and τ_M's spectrum; and Σ_t ‖τ_t‖_F².
     static func analyze(_ name: String, shape: [Int], methods: [MergeMethod], engines: [MergeMethod: MergeEngine],
-                        reference: MergeEngine, ties: TIESModelState<Float>?, threads: Int?) throws -> [MergeMethod: (Entry, [Double])] {
+                        reference: MergeEngine, ties: TIESModelState<Float>?, threads: Int?)
+        throws -> (methods: [MergeMethod: (Entry, [Double])], taskVectorEnergy: Double) {
         let (rows, columns) = (shape[0], shape[1])
         let taskVectors: [[Float]] = try reference.taskVectors(of: name)
+        let energy = taskVectors.reduce(0.0) { sum, tau in tau.reduce(sum) { $0 + Double($1) * Double($1) } }
         let matrixTaskVectors = taskVectors.map { Matrix(rows: rows, columns: columns, elements: $0) }
         var result: [MergeMethod: (Entry, [Double])] = [:]
         for method in methods {
@@ -133,7 +140,7 @@ public struct AlignmentReport: Sendable {
                 flatness: largest > 0 ? mean / largest : 0)
             result[method] = (entry, sigma)
         }
-        return result
+        return (result, energy)
     }
 
     /// The JSON document: {"tasks": […], "methods": {name: {"average_sar", "per_task", "layers",

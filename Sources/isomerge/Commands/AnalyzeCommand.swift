@@ -13,8 +13,8 @@ enum AnalyzeCommand {
         (ε = 0.05), k_M, ‖τ_M‖_F and the flatness σ̄/σ₁ of τ_M's spectrum. Prints one line per tensor
         (mean SAR over tasks, methods as columns) and the overall average; --json writes every number;
         --svg DIR writes, each method in the same colour, marker and dash in every figure:
-          spectrum.svg       singular values of each method's τ_M for --tensor (default: the largest
-                             matrix-path tensor), log scale
+          spectrum.svg       singular values of each method's τ_M for --tensor (default: the tensor
+                             with the largest task vectors, Σ_t ‖τ_t‖_F²), log scale
           sar-per-layer.svg  mean SAR of every tensor, labelled block.kind and grouped by block
           sar-per-task.svg   mean SAR of every task, methods side by side
           alpha-scores.svg   score against α of each --alpha-report file (the JSON that

@@ -4,8 +4,8 @@ import IsoMerge
 /// Choosing α with the user's evaluator (docs/ALGORITHMS.md, "Choosing α"): τ_M is computed once, then
 /// each α of the grid is applied to a temporary candidate checkpoint, scored by the evaluator
 /// command (the last line of its stdout, higher is better), and the search stops after three
-/// candidates in a row without improvement — the paper's patience (`AlphaSelection`). The best α
-/// is written to the output. τ_M and the candidates live in a temporary directory beside the
+/// candidates in a row without improvement — the paper's patience — extending the grid where its
+/// edges leave the optimum unsettled (`AlphaSelection`). The best α is written to the output. τ_M and the candidates live in a temporary directory beside the
 /// output (`TemporaryDirectory`), removed at the end, on failure and on interruption.
 struct AlphaSearch {
     let engine: MergeEngine
@@ -22,7 +22,7 @@ struct AlphaSearch {
     struct Result {
         let table: String
         let outputPaths: [String]
-        let bestAlpha: Double
+        let search: AlphaSelection.Result
     }
 
     func run() throws -> Result {
@@ -57,11 +57,12 @@ struct AlphaSearch {
         for row in search.trials {
             table += String(format: "%-10g %.6g%@\n", row.alpha, row.score, row.alpha == search.best ? "   ← best" : "")
         }
-        if search.trials.count < grid.count {
-            table += "stopped after \(search.trials.count) of \(grid.count) candidates (\(AlphaSelection.patience) without improvement)\n"
+        if search.stoppedEarly {
+            table += "stopped after \(search.trials.count) candidates (\(AlphaSelection.patience) in a row without improvement)\n"
         }
-        table += "chose α = \(search.best)"
-        return Result(table: table, outputPaths: report.outputPaths, bestAlpha: search.best)
+        for note in search.notes { table += note + "\n" }
+        table += "chose α = \(search.best)" + (search.mayLieOutside ? " (the optimum may lie outside what was tried)" : "")
+        return Result(table: table, outputPaths: report.outputPaths, search: search)
     }
 
     /// Runs the evaluator on one candidate; its last stdout line must be a number.

@@ -69,7 +69,9 @@ final class CommandBehaviourTests: CommandLineTestCase {
             XCTAssertEqual(result.status, 0, "\(evaluator): \(result.stderr)")
         }
         let lines = try String(contentsOfFile: seen).split(separator: "\n")
-        XCTAssertEqual(lines.count, 6)
+        // Flat scores on a two-value grid: 0.5 and 1.0, then the grid continued upward (1.5, 2.0) until
+        // three candidates in a row have not improved; 0.5 − 0.5 is not a positive α.
+        XCTAssertEqual(lines.count, 12)
         for line in lines { XCTAssertTrue(line.hasPrefix(odd + "/.isomerge-search.tmp-"), String(line)) }
         XCTAssertEqual(try hiddenEntries(odd), [])
 

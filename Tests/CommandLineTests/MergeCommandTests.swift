@@ -117,6 +117,30 @@ final class MergeCommandTests: CommandLineTestCase {
         XCTAssertTrue(help.stdout.contains("example:"))
     }
 
+    /// A score that keeps rising past the grid: the search continues the grid upward with its step,
+    /// says on stderr that the optimum may lie above, and writes that into --search-report.
+    func testAlphaSearchAtTheGridsEdgeSaysSoAndReportsIt() throws {
+        let base = try write("zero.safetensors", [("w", [2, 2], [0, 0, 0, 0])])
+        let tuned = try write("tuned.safetensors", [("w", [2, 2], [1, 0, 0, 0.25])])
+        let executable = Isomerge.executable.path
+        let evaluator = "\(shellQuote(executable)) svd {checkpoint} --tensor w | awk '{for(i=1;i<=NF;i++) if($i==\"σ:\") s=$(i+1)} END {print s}'"
+        let report = directory + "/search.json"
+        let result = try Isomerge.run(["merge", "--method", "task_arithmetic", "--base", base, "--models", tuned,
+                                       "--output", directory + "/best.safetensors", "--alpha-grid", "0.1:0.3:0.1",
+                                       "--evaluate", evaluator, "--search-report", report])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("may lie above"), result.stderr)
+        let document = try JSONValue.parse([UInt8](FileManager.default.contents(atPath: report) ?? Data()))
+        XCTAssertEqual(document["optimum_may_lie_outside"], .bool(true))
+        XCTAssertEqual(document["early_stop_fired"], .bool(false))
+        XCTAssertEqual(document["extended_above"]?.double, Double(AlphaSelection.maximumExtension))
+        XCTAssertEqual(document["best_alpha"]?.double ?? 0, 0.3 + 0.1 * Double(AlphaSelection.maximumExtension), accuracy: 1e-9)
+        XCTAssertEqual(try AlphaReport(contentsOf: report).scores.count, 3 + AlphaSelection.maximumExtension)
+        let misuse = try Isomerge.run(["merge", "--method", "iso_c", "--base", base, "--models", tuned,
+                                       "--output", directory + "/x.safetensors", "--search-report", report])
+        XCTAssertEqual(misuse.status, 2, misuse.stderr)
+    }
+
     /// The evaluator scores −(σ₁ − 0.5)² of the merged matrix, read with `isomerge svd`: with a zero
     /// base and a task vector of norm 1, the best α is 0.5 and the search stops three steps later.
     func testAlphaSearchPicksTheBestAndStopsEarly() throws {
@@ -129,7 +153,8 @@ final class MergeCommandTests: CommandLineTestCase {
                                        "--alpha-grid", "0.1:3.0:0.1", "--evaluate", evaluator, "--save-task-vector", directory + "/tau.safetensors"])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.contains("chose α = 0.5"), result.stdout)
-        XCTAssertTrue(result.stdout.contains("stopped after 8 of 30 candidates"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("stopped after 8 candidates"), result.stdout)
+        XCTAssertFalse(result.stderr.contains("α search:"), "an interior optimum needs no note: \(result.stderr)")
         let merged = try Checkpoint(path: output)
         XCTAssertEqual(try merged.values(of: "w", as: Float.self), [0.5, 0, 0, 0.125])
         // The saved task vector applies to the same result without any SVD.

@@ -1,15 +1,27 @@
 import Foundation
 
-/// The scores of one α search for one method, the file `isomerge demo` writes per method and
-/// `isomerge analyze --alpha-report` plots; any other search can write it by hand. Format (JSON, scores in the order tried, higher is
-/// better): {"method": "iso_c", "scores": [{"alpha": 0.1, "score": 0.71}, {"alpha": 0.2, "score": 0.74}]}.
+/// The scores of one α search for one method: the file `isomerge merge --search-report` and
+/// `isomerge demo` write and `isomerge analyze --alpha-report` plots; any other search can write it by
+/// hand. Format (JSON, scores in the order tried, higher is better):
+/// {"method": "iso_c", "scores": [{"alpha": 0.1, "score": 0.71}, {"alpha": 0.2, "score": 0.74}]}; a report
+/// of IsoMerge's own search adds "best_alpha", "best_score", "early_stop_fired", "extended_below",
+/// "extended_above", "optimum_may_lie_outside" and "notes" (`AlphaSelection.Result`), which readers ignore.
 public struct AlphaReport: Sendable {
     public let method: MergeMethod
     public let scores: [(alpha: Double, score: Double)]
+    /// The search's outcome, when the report comes from `AlphaSelection`.
+    public let search: AlphaSelection.Result?
 
     public init(method: MergeMethod, scores: [(alpha: Double, score: Double)]) {
         self.method = method
         self.scores = scores
+        search = nil
+    }
+
+    public init(method: MergeMethod, search: AlphaSelection.Result) {
+        self.method = method
+        scores = search.trials
+        self.search = search
     }
 
     /// Reads a report; errors name the file and what is wrong in it.
@@ -28,6 +40,7 @@ public struct AlphaReport: Sendable {
             throw MergeError("\(path): \"scores\" must be a non-empty list of {\"alpha\": A, \"score\": S}")
         }
         self.method = method
+        search = nil
         scores = try items.enumerated().map { index, item in
             guard let alpha = item["alpha"]?.double, let score = item["score"]?.double, alpha.isFinite, score.isFinite else {
                 throw MergeError("\(path): scores[\(index)] needs finite numbers \"alpha\" and \"score\"")
@@ -43,9 +56,18 @@ public struct AlphaReport: Sendable {
 
     /// The JSON document, one line.
     public var json: String {
-        JSONValue.object([
+        var members: [(key: String, value: JSONValue)] = [
             ("method", .string(method.rawValue)),
             ("scores", .array(scores.map { .object([("alpha", .number(String($0.alpha))), ("score", .number(String($0.score)))]) })),
-        ]).serialized
+        ]
+        if let search {
+            members += [("best_alpha", .number(String(search.best))), ("best_score", .number(String(search.score))),
+                        ("early_stop_fired", .bool(search.stoppedEarly)),
+                        ("extended_below", .number(String(search.extendedBelow))),
+                        ("extended_above", .number(String(search.extendedAbove))),
+                        ("optimum_may_lie_outside", .bool(search.mayLieOutside)),
+                        ("notes", .array(search.notes.map { .string($0) }))]
+        }
+        return JSONValue.object(members).serialized
     }
 }

@@ -73,7 +73,7 @@ enum DemoCommand {
                 return zip(accuracies, expertValidation).reduce(0) { $0 + $1.0 / $1.1 } / Double(accuracies.count)
             }
             let alphaReport = directory + "/alpha-\(method.rawValue).json"
-            try Data((AlphaReport(method: method, scores: search.trials).json + "\n").utf8).write(to: URL(fileURLWithPath: alphaReport))
+            try Data((AlphaReport(method: method, search: search).json + "\n").utf8).write(to: URL(fileURLWithPath: alphaReport))
             written.append(alphaReport)
             let output = directory + "/merged_\(method.rawValue).safetensors"
             _ = try MergeEngine.apply(base: base, taskVector: taskVector, alpha: search.best, to: output,

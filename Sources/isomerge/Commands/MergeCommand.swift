@@ -29,7 +29,10 @@ enum MergeCommand {
           --evaluate 'CMD {checkpoint}'
                                    evaluator run per candidate ({checkpoint}: its path, also in
                                    $ISOMERGE_CHECKPOINT); the last line of its stdout is the score
-                                   (higher is better); stops after 3 candidates without improvement
+                                   (higher is better); stops after 3 candidates without improvement,
+                                   extending the grid with the same step at an edge (docs: README)
+          --search-report FILE     write the α search's scores and outcome as JSON (also what
+                                   'isomerge analyze --alpha-report' plots)
           --config FILE            settings as JSON, e.g. {"method": "iso_c", "models": ["a", "b"]}
           --print-config           print the effective settings as JSON and exit
           --overwrite              replace an existing output (never an input)
@@ -40,7 +43,7 @@ enum MergeCommand {
 
     static let options: Set<String> = ["method", "base", "output", "alpha", "common-fraction", "density", "precision",
                                        "output-dtype", "shard-size", "threads", "save-task-vector", "alpha-grid",
-                                       "evaluate", "config"]
+                                       "evaluate", "search-report", "config"]
     static let multiValued: Set<String> = ["models", "exclude"]
     static let flags: Set<String> = ["help", "print-config", "overwrite", "quiet", "ties-per-tensor"]
 
@@ -80,12 +83,13 @@ struct MergeSettings {
     var saveTaskVector: String?
     var alphaGrid: String?
     var evaluate: String?
+    var searchReport: String?
     var overwrite = false
     var quiet = false
 
     static let keys = ["method", "base", "models", "output", "alpha", "common_fraction", "density", "ties_per_tensor",
                        "exclude", "precision", "output_dtype", "shard_size", "threads", "save_task_vector", "alpha_grid",
-                       "evaluate", "overwrite", "quiet"]
+                       "evaluate", "search_report", "overwrite", "quiet"]
 
     /// Reads a JSON config; unknown keys and wrong types are usage errors naming the key.
     mutating func load(config path: String) throws {
@@ -134,6 +138,7 @@ struct MergeSettings {
             case "save_task_vector": saveTaskVector = try string()
             case "alpha_grid": alphaGrid = try string()
             case "evaluate": evaluate = try string()
+            case "search_report": searchReport = try string()
             case "overwrite": overwrite = try bool()
             case "quiet": quiet = try bool()
             default:
@@ -170,6 +175,7 @@ struct MergeSettings {
         saveTaskVector = try parsed.value("save-task-vector") ?? saveTaskVector
         alphaGrid = try parsed.value("alpha-grid") ?? alphaGrid
         evaluate = try parsed.value("evaluate") ?? evaluate
+        searchReport = try parsed.value("search-report") ?? searchReport
         if parsed.has("overwrite") { overwrite = true }
         if parsed.has("quiet") { quiet = true }
     }
@@ -195,6 +201,7 @@ struct MergeSettings {
         add("save_task_vector", saveTaskVector.map { .string($0) })
         add("alpha_grid", alphaGrid.map { .string($0) })
         add("evaluate", evaluate.map { .string($0) })
+        add("search_report", searchReport.map { .string($0) })
         add("overwrite", .bool(overwrite))
         add("quiet", .bool(quiet))
         return "{\n" + members.map { "  \(JSONValue.quote($0.key)): \($0.value.serialized)" }.joined(separator: ",\n") + "\n}"
@@ -259,6 +266,7 @@ struct MergeSettings {
         guard !models.isEmpty else { throw UsageError("--models needs at least one fine-tuned checkpoint") }
         guard let output else { throw UsageError("--output is required") }
         if (alphaGrid == nil) != (evaluate == nil) { throw UsageError("--alpha-grid and --evaluate go together") }
+        if searchReport != nil && alphaGrid == nil { throw UsageError("--search-report reports an α search: give --alpha-grid and --evaluate") }
         let grid = try alphaGrid.map(parseGrid)
         let evaluator = try evaluate.map { text throws(UsageError) in try EvaluatorCommand(text) }
         if let saveTaskVector, OutputTarget(output).overlaps(OutputTarget(saveTaskVector)) {
@@ -281,6 +289,15 @@ struct MergeSettings {
             let result = try AlphaSearch(engine: engine, grid: grid, evaluator: evaluator, output: output,
                                          outputDType: options.outputDType, shardSize: shardSize, overwrite: overwrite,
                                          metadata: metadata, saveTaskVector: saveTaskVector, progress: progress).run()
+            for note in result.search.notes { printError("note: α search: \(note)") }
+            if let searchReport {
+                let report = AlphaReport(method: options.method, search: result.search).json + "\n"
+                do {
+                    try Data(report.utf8).write(to: URL(fileURLWithPath: searchReport), options: .atomic)
+                } catch {
+                    throw RuntimeError("\(searchReport): cannot write the α search report: \(error.localizedDescription)")
+                }
+            }
             if !quiet { print(result.table) }
             summary(start: start, outputs: result.outputPaths)
             return

@@ -52,6 +52,13 @@ final class AlphaSelectionTests: XCTestCase {
         XCTAssertTrue(result.notes.contains { $0.contains("may lie below") }, "\(result.notes)")
     }
 
+    func testAGridOfThirtiethsIsAnEdgeAtItsFirstValueToo() {
+        // 1/30 is not a multiple of the grid's 10⁻¹⁰ rounding: the edge test must not depend on it.
+        let result = AlphaSelection.search(grid: (1...30).map { Double($0) / 30 }) { -$0 }
+        XCTAssertEqual(result.best, 1.0 / 30, accuracy: 1e-12)
+        XCTAssertTrue(result.mayLieOutside)
+    }
+
     func testFlatScoresKeepTheFirstAndSayItIsAnEdge() {
         let result = AlphaSelection.search(grid: grid) { _ in 0.5 }
         XCTAssertEqual(result.best, 0.1, accuracy: 1e-12)

@@ -72,11 +72,11 @@ public enum AlphaSelection {
             }
         }
         if result.best == first {
-            var k = -1, sinceBelow = 0
+            var k = -1, sinceBelow = 0, lowest = first
             while sinceBelow < patience && result.extendedBelow < maximumExtension {
                 let alpha = continued(k)
                 guard alpha > 0 else {
-                    if result.best == continued(k + 1) {
+                    if result.best == lowest {
                         result.mayLieOutside = true
                         result.notes.append("the best α, \(result.best), is the smallest positive value of the grid's step: "
                                             + "the optimum may lie below it")
@@ -85,17 +85,18 @@ public enum AlphaSelection {
                 }
                 let previousBest = result.best
                 try attempt(alpha)
+                lowest = alpha
                 sinceBelow = result.best == previousBest ? sinceBelow + 1 : 0
                 result.extendedBelow += 1
                 k -= 1
             }
             if result.extendedBelow > 0 {
                 result.notes.insert("the best candidate was the grid's first: extended downward by \(result.extendedBelow) "
-                                    + "candidate(s) of step \(step), to α = \(continued(k + 1))", at: 0)
+                                    + "candidate(s) of step \(step), to α = \(lowest)", at: 0)
             }
             if sinceBelow < patience && result.extendedBelow >= maximumExtension {
                 result.mayLieOutside = true
-                result.notes.append("the score still improved within \(patience) candidates of α = \(continued(k + 1)): "
+                result.notes.append("the score still improved within \(patience) candidates of α = \(lowest): "
                                     + "the optimum may lie below")
             }
         }

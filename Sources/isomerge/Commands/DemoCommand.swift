@@ -50,8 +50,8 @@ enum DemoCommand {
         let expertTest = world.expertAccuracies(on: .test)
 
         var rows: [(name: String, alpha: String, accuracies: [Double], seconds: String)] = [
-            ("zero-shot (base)", "-", world.baseAccuracies(on: .test), "-"),
-            ("fine-tuned (each)", "-", expertTest, "-"),
+            ("zero-shot (base)", "- ", world.baseAccuracies(on: .test), "-"),
+            ("fine-tuned (each)", "- ", expertTest, "-"),
         ]
         var written = paths
         let scratch = directory + "/.scratch-\(getpid())"
@@ -80,24 +80,28 @@ enum DemoCommand {
                                       metadata: ["isomerge.method": method.rawValue, "isomerge.alpha": String(search.best)],
                                       overwrite: true)
             written.append(output)
-            rows.append((method.rawValue, String(format: "%.2f", search.best),
+            // "*": the search ended at an edge it could not settle (see the α report's notes).
+            rows.append((method.rawValue, String(format: "%.2f", search.best) + (search.mayLieOutside ? "*" : " "),
                          try world.accuracies(of: try Checkpoint(path: output), on: .test), String(format: "%.2f", mergeSeconds)))
         }
 
         // The table, in the paper's style: accuracy (%) per task, average absolute and normalized.
-        var header = "method".padding(toLength: 19, withPad: " ", startingAt: 0) + "alpha".leftPadded(6)
+        var header = "method".padding(toLength: 19, withPad: " ", startingAt: 0) + "alpha".leftPadded(6) + " "
         for name in world.taskNames { header += name.leftPadded(7) }
         header += "avg".leftPadded(7) + "norm".leftPadded(7) + "merge_s".leftPadded(9)
         print("isomerge demo: \(configuration.tasks) tasks, seed \(configuration.seed); test accuracy (%)")
         print(header)
         for row in rows {
-            var line = row.name.padding(toLength: 19, withPad: " ", startingAt: 0) + row.alpha.leftPadded(6)
+            var line = row.name.padding(toLength: 19, withPad: " ", startingAt: 0) + row.alpha.leftPadded(7)
             for accuracy in row.accuracies { line += String(format: "%7.1f", 100 * accuracy) }
             let average = row.accuracies.reduce(0, +) / Double(row.accuracies.count)
             let normalized = zip(row.accuracies, expertTest).reduce(0) { $0 + $1.0 / $1.1 } / Double(row.accuracies.count)
             line += String(format: "%7.1f%7.1f", 100 * average, 100 * normalized) + row.seconds.leftPadded(9)
             print(line)
         }
+        print("alpha: chosen on validation data, grid and early stop as in the paper, the grid continued with its step "
+              + "at an unsettled edge; * = the best α is the smallest positive one of its step, or the score still rose "
+              + "where the search had to stop: the optimum may lie outside what was tried (alpha-METHOD.json has the notes)")
         print(String(format: "finished in %.1f s; files in %@:", Date().timeIntervalSince(started), directory))
         for path in written { print("  " + (path as NSString).lastPathComponent) }
     }

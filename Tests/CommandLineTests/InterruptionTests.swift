@@ -94,17 +94,21 @@ final class InterruptionTests: CommandLineTestCase {
     }
 
     /// A task vector saved in a directory of its own: the next run saving one there removes what a
-    /// killed run left beside it, as beside the checkpoint.
-    func testTheNextRunRemovesADeadProcesssTemporaryBesideTheTaskVector() throws {
+    /// killed run left beside it, as beside the checkpoint — also temporaries of outputs whose names
+    /// hold a dash, and one made beside another (a directory task vector's).
+    func testTheNextRunRemovesADeadProcesssTemporariesBesideTheTaskVector() throws {
         let vectors = directory + "/vectors"
         try FileManager.default.createDirectory(atPath: vectors, withIntermediateDirectories: false)
         let finished = Process()
         finished.executableURL = URL(fileURLWithPath: "/bin/true")
         try finished.run()
         finished.waitUntilExit()
-        let stale = vectors + "/.tau.safetensors.tmp-\(finished.processIdentifier)-1-0"
-        try FileManager.default.createDirectory(atPath: stale, withIntermediateDirectories: false)
-        XCTAssertTrue(FileManager.default.createFile(atPath: stale + "/tau.safetensors", contents: Data("partial".utf8)))
+        let dead = finished.processIdentifier
+        for name in [".tau.safetensors.tmp-\(dead)-1-0", ".run-2.tmp-\(dead)-1-0", "..tau.tmp-\(dead)-1-0.tmp-\(dead)-2-0"] {
+            let stale = vectors + "/" + name
+            try FileManager.default.createDirectory(atPath: stale, withIntermediateDirectories: false)
+            XCTAssertTrue(FileManager.default.createFile(atPath: stale + "/tau.safetensors", contents: Data("partial".utf8)))
+        }
         let (base, models) = try models()
         let rerun = try Isomerge.run(["merge", "--method", "average", "--base", base, "--models"] + models
                                      + ["--output", directory + "/out.safetensors", "--save-task-vector", vectors + "/tau.safetensors", "--quiet"])

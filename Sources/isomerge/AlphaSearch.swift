@@ -47,12 +47,16 @@ struct AlphaSearch {
         var meta = metadata
         meta["isomerge.alpha"] = String(search.best)
         meta["isomerge.alpha_score"] = String(search.score)
+        // τ_M is staged beside its destination before the checkpoint is written and published
+        // after it, so a run that fails leaves neither.
+        let stagedTaskVector = try saveTaskVector.map { path throws(SafetensorsError) in try StagedOutput(path) }
+        if let stagedTaskVector {
+            try tau.copy(to: stagedTaskVector.path, overwrite: true, inputs: [engine.base] + engine.models)
+        }
         let report = try MergeEngine.apply(base: engine.base, taskVector: tau, alpha: search.best, to: output,
                                            outputDType: outputDType, metadata: meta, maximumShardBytes: shardSize,
                                            overwrite: overwrite)
-        if let saveTaskVector {
-            try tau.copy(to: saveTaskVector, overwrite: overwrite, inputs: [engine.base] + engine.models)
-        }
+        try stagedTaskVector?.publish(overwrite: overwrite)
         var table = "alpha      score\n"
         for row in search.trials {
             table += String(format: "%-10g %.6g%@\n", row.alpha, row.score, row.alpha == search.best ? "   ← best" : "")

@@ -52,7 +52,8 @@ final class CommandBehaviourTests: CommandLineTestCase {
         XCTAssertEqual(plain.stderr, "")
     }
 
-    /// `{checkpoint}` bare, in double quotes and in single quotes, with a path holding a space, a
+    /// `{checkpoint}` bare, in double quotes, in single quotes, in `$(…)` and backquotes within
+    /// double quotes, and after a comment holding an apostrophe, with a path holding a space, a
     /// quote and a dollar sign; and without `{checkpoint}` the command is a usage error.
     func testTheEvaluatorGetsThePathWhateverItsQuoting() throws {
         let odd = directory + "/it's a $HOME dir"
@@ -62,7 +63,10 @@ final class CommandBehaviourTests: CommandLineTestCase {
         let seen = logPath()
         for evaluator in ["test -f {checkpoint} && echo {checkpoint} >> \(shellQuote(seen)) && echo 1",
                           "test -f \"{checkpoint}\" && echo \"{checkpoint}\" >> \(shellQuote(seen)) && echo 1",
-                          "sh -c 'test -f \"$1\" && echo \"$1\"' - '{checkpoint}' >> \(shellQuote(seen)) && echo 1"] {
+                          "sh -c 'test -f \"$1\" && echo \"$1\"' - '{checkpoint}' >> \(shellQuote(seen)) && echo 1",
+                          "p=\"$(echo '{checkpoint}')\"; test -f \"$p\" && echo \"$p\" >> \(shellQuote(seen)) && echo 1",
+                          "p=\"`echo {checkpoint}`\"; test -f \"$p\" && echo \"$p\" >> \(shellQuote(seen)) && echo 1",
+                          "# it's the path\ntest -f {checkpoint} && echo {checkpoint} >> \(shellQuote(seen)) && echo 1"] {
             let output = odd + "/best.safetensors"
             let result = try Isomerge.run(["merge", "--method", "task_arithmetic", "--base", base, "--models", tuned, "--output", output,
                                            "--alpha-grid", "0.5:1.0:0.5", "--evaluate", evaluator, "--overwrite", "--quiet"])
@@ -70,8 +74,8 @@ final class CommandBehaviourTests: CommandLineTestCase {
         }
         let lines = try String(contentsOfFile: seen).split(separator: "\n")
         // Flat scores on a two-value grid: 0.5 and 1.0, then the grid continued upward (1.5, 2.0) until
-        // three candidates in a row have not improved; 0.5 − 0.5 is not a positive α.
-        XCTAssertEqual(lines.count, 12)
+        // three candidates in a row have not improved (0.5 − 0.5 is not a positive α): 4 per evaluator.
+        XCTAssertEqual(lines.count, 24)
         for line in lines { XCTAssertTrue(line.hasPrefix(odd + "/.isomerge-search.tmp-"), String(line)) }
         XCTAssertEqual(try hiddenEntries(odd), [])
 

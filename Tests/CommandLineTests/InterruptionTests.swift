@@ -93,6 +93,30 @@ final class InterruptionTests: CommandLineTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/out"))
     }
 
+    /// A task vector saved in a directory of its own: the next run saving one there removes what a
+    /// killed run left beside it, as beside the checkpoint — also temporaries of outputs whose names
+    /// hold a dash, and one made beside another (a directory task vector's).
+    func testTheNextRunRemovesADeadProcesssTemporariesBesideTheTaskVector() throws {
+        let vectors = directory + "/vectors"
+        try FileManager.default.createDirectory(atPath: vectors, withIntermediateDirectories: false)
+        let finished = Process()
+        finished.executableURL = URL(fileURLWithPath: "/bin/true")
+        try finished.run()
+        finished.waitUntilExit()
+        let dead = finished.processIdentifier
+        for name in [".tau.safetensors.tmp-\(dead)-1-0", ".run-2.tmp-\(dead)-1-0", "..tau.tmp-\(dead)-1-0.tmp-\(dead)-2-0"] {
+            let stale = vectors + "/" + name
+            try FileManager.default.createDirectory(atPath: stale, withIntermediateDirectories: false)
+            XCTAssertTrue(FileManager.default.createFile(atPath: stale + "/tau.safetensors", contents: Data("partial".utf8)))
+        }
+        let (base, models) = try models()
+        let rerun = try Isomerge.run(["merge", "--method", "average", "--base", base, "--models"] + models
+                                     + ["--output", directory + "/out.safetensors", "--save-task-vector", vectors + "/tau.safetensors", "--quiet"])
+        XCTAssertEqual(rerun.status, 0, rerun.stderr)
+        XCTAssertEqual(try hiddenEntries(vectors), [])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: vectors), ["tau.safetensors"])
+    }
+
     /// Whether no process `pid` runs (gone, or a zombie nobody reaped).
     static func isGone(_ pid: pid_t) -> Bool {
         if kill(pid, 0) != 0 { return true }

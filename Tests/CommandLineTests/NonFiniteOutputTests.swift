@@ -23,6 +23,29 @@ final class NonFiniteOutputTests: CommandLineTestCase {
         XCTAssertEqual(fine.status, 0, fine.stderr)
     }
 
+    /// With `--save-task-vector`, τ_M is finite but the checkpoint made from it is not: the run
+    /// fails, and neither output appears (τ_M is published only with the checkpoint), whether the
+    /// task vector goes to a file or a directory.
+    func testARefusedCheckpointLeavesNoTaskVectorBehind() throws {
+        let (base, models) = try models()
+        let before = try snapshot(directory)
+        for taskVector in ["tau.safetensors", "tau-dir"] {
+            let result = try Isomerge.run(["merge", "--method", "task_arithmetic", "--base", base, "--models"] + models
+                                          + ["--output", directory + "/out.safetensors", "--output-dtype", "F16", "--alpha", "1e7",
+                                             "--save-task-vector", directory + "/" + taskVector])
+            XCTAssertEqual(result.status, 1, result.stderr)
+            XCTAssertTrue(result.stderr.contains("NaN or infinity"), result.stderr)
+            XCTAssertEqual(try snapshot(directory), before, "\(taskVector): something was left")
+            XCTAssertEqual(try hiddenEntries(directory), [])
+        }
+        let fine = try Isomerge.run(["merge", "--method", "task_arithmetic", "--base", base, "--models"] + models
+                                    + ["--output", directory + "/out", "--save-task-vector", directory + "/tau-dir", "--quiet"])
+        XCTAssertEqual(fine.status, 0, fine.stderr)
+        XCTAssertEqual(try Checkpoint(path: directory + "/tau-dir").metadata.first { $0.key == MergeEngine.contentKey }?.value,
+                       MergeEngine.taskVectorContent)
+        XCTAssertEqual(try hiddenEntries(directory), [])
+    }
+
     func testApplyRefusesNonFiniteTaskVectorsAndFullCheckpoints() throws {
         let (base, models) = try models()
         let marked = [MergeEngine.contentKey: MergeEngine.taskVectorContent]

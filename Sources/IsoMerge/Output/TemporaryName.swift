@@ -32,11 +32,12 @@ enum TemporaryName {
         if entry.hasPrefix(legacySearchPrefix) {
             return processID(entry.dropFirst(legacySearchPrefix.count))
         }
-        // .NAME.tmp-PID-RANDOM-ATTEMPT: the last three dash-separated fields are numbers.
+        // .NAME.tmp-PID-RANDOM-ATTEMPT: the last three dash-separated fields are numbers, and NAME
+        // (not empty) may hold dashes itself (`run-2`, or a temporary's name for one made beside it).
         let fields = entry.split(separator: "-", omittingEmptySubsequences: false)
-        guard fields.count >= 4, fields[fields.count - 4].hasSuffix(".tmp"),
-              fields[fields.count - 4].count > ".tmp".count + 1,
-              UInt32(fields[fields.count - 2]) != nil, UInt32(fields[fields.count - 1]) != nil else { return nil }
+        guard fields.count >= 4, UInt32(fields[fields.count - 2]) != nil, UInt32(fields[fields.count - 1]) != nil else { return nil }
+        let stem = fields[..<(fields.count - 3)].joined(separator: "-")
+        guard stem.hasSuffix(".tmp"), stem.count > ".tmp".count + 1 else { return nil }
         return processID(fields[fields.count - 3])
     }
 

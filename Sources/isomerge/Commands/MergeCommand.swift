@@ -312,13 +312,16 @@ struct MergeSettings {
         // τ_M once, then the checkpoint from it (reading and writing only): merging twice would
         // double the SVD work. The same values as a plain merge (τ_M is stored exactly, F32 or F64,
         // and θ₀ + α·τ is evaluated alike); only a frozen tensor's −0.0 would come out +0.0.
-        _ = try engine.writeTaskVector(to: saveTaskVector, metadata: metadata, overwrite: overwrite)
+        // τ_M is staged and published after the checkpoint, so a run that fails leaves neither.
+        let stagedTaskVector = try StagedOutput(saveTaskVector)
+        _ = try engine.writeTaskVector(to: stagedTaskVector.path, metadata: metadata, overwrite: true)
         progress.finish()
-        let report = try MergeEngine.apply(base: baseCheckpoint, taskVector: try Checkpoint(path: saveTaskVector),
+        let report = try MergeEngine.apply(base: baseCheckpoint, taskVector: try Checkpoint(path: stagedTaskVector.path),
                                            alpha: options.effectiveAlpha, to: output, outputDType: options.outputDType,
                                            metadata: metadata, maximumShardBytes: shardSize, overwrite: overwrite,
                                            progress: { progress.update($0) })
         progress.finish()
+        try stagedTaskVector.publish(overwrite: overwrite)
         summary(start: start, outputs: report.outputPaths)
     }
 

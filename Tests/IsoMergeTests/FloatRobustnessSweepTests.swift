@@ -69,16 +69,6 @@ final class FloatRobustnessSweepTests: XCTestCase {
         return SweepCase(seed: seed, rows: m, columns: n, ranks: ranks, storage: storage, fraction: fraction, exact: exact)
     }
 
-    /// ‖a − b‖_F / ‖b‖_F, or ‖a‖_F / max|τ| when b is zero.
-    static func relativeError(_ a: Matrix<Double>, _ b: Matrix<Double>, scale: Double) -> Double {
-        var difference = 0.0, norm = 0.0
-        for (x, y) in zip(a.elements, b.elements) {
-            difference += (x - y) * (x - y)
-            norm += y * y
-        }
-        return norm > 0 ? (difference / norm).squareRoot() : difference.squareRoot() / max(scale, .leastNormalMagnitude)
-    }
-
     func testFloatAgreesWithDoubleOnDegenerateInput() throws {
         let count = ProcessInfo.processInfo.environment["ISOMERGE_SWEEP_CASES"].flatMap { Int($0) } ?? 200
         var worst = (error: 0.0, label: "")
@@ -89,8 +79,7 @@ final class FloatRobustnessSweepTests: XCTestCase {
             for method in [MergeMethod.isoC, .isoCTS, .tsvM] {
                 let reference = try method.mergeMatrices(sweep.exact, exact: { sweep.exact }, commonFraction: sweep.fraction, threads: 1)
                 let ours = try method.mergeMatrices(floats, exact: { sweep.exact }, commonFraction: sweep.fraction, threads: 1)
-                    .converted(to: Double.self)
-                let error = Self.relativeError(ours, reference, scale: scale)
+                let error = relativeError(ours, to: reference, whenZero: scale)
                 if error > worst.error { worst = (error, "\(method.rawValue) \(sweep)") }
                 XCTAssertLessThanOrEqual(error, 1e-4, "\(method.rawValue) \(sweep)")
             }

@@ -278,14 +278,7 @@ final class IsoCTSShortcutTests: XCTestCase {
             }
             for fraction in [0.8, 0.5] {
                 let expected = try fullIsoCTS(taus, fraction: fraction)
-                func error<T: LinalgScalar>(_ ours: Matrix<T>) -> Double {
-                    var error = 0.0, norm = 0.0
-                    for i in expected.elements.indices {
-                        error += pow(Double(ours.elements[i]) - expected.elements[i], 2)
-                        norm += expected.elements[i] * expected.elements[i]
-                    }
-                    return (error / norm).squareRoot()
-                }
+                func error<T: LinalgScalar>(_ ours: Matrix<T>) -> Double { relativeError(ours, to: expected) }
                 let floats = taus.map { tau -> Matrix<Float> in tau.converted() }
                 let exact = error(try IsoCTS.merge(taus, fraction: fraction, threads: nil))
                 // Float through the engine's matrix rule: the shortcut routes in Float, or the same

@@ -104,6 +104,8 @@ struct RankRule<T: LinalgScalar> {
     func polarLiveCount(_ values: [T], rows m: Int, columns n: Int) throws(RankUndecidable) -> Int {
         let live = try liveCount(values)
         guard uncertainty > 0, live > 0 else { return live }
+        // √min(m, n)·ε·‖A‖_F, scaled by σ_ref/σ₁ where the rule's reference exceeds σ₁ (a stacked basis
+        // whose common columns weigh 1).
         let frobenius = values.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
         let backwardError = Double(min(m, n)).squareRoot() * Double(resolution) / Double(values[0]) * frobenius
         let estimate = Self.polarErrorEstimate(values.prefix(live).map(Double.init), rows: m, columns: n,

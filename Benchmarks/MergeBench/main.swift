@@ -41,11 +41,11 @@ MemoryTuning.reuseFreedMemory()
 
 if child {
     // One method, timed end to end; prints "seconds peak_bytes".
-    guard let method = MergeMethod(name: methods[0]) else {
+    guard let rule = try? MergeRules.standard.make(methods[0]) else {
         FileHandle.standardError.write(Data("unknown method \(methods[0])\n".utf8))
         exit(2)
     }
-    var options = MergeOptions(method: method)
+    var options = MergeOptions(rule: rule)
     options.threads = threads
     let start = Date()
     let destination = output + "/merge-bench-\(methods[0]).safetensors"

@@ -105,6 +105,13 @@ public final class CheckpointWriter {
         try namingTheOutput { () throws(SafetensorsError) in try writer(for: name).write(name, values: values) }
     }
 
+    /// Writes the next tensor from Double values computed a chunk at a time, each rounded once
+    /// to its planned dtype (`SafetensorsWriter.write(_:count:produce:)`).
+    public func write(_ name: String, count: Int,
+                      produce: (Range<Int>, UnsafeMutableBufferPointer<Double>) -> Void) throws(SafetensorsError) {
+        try namingTheOutput { () throws(SafetensorsError) in try writer(for: name).write(name, count: count, produce: produce) }
+    }
+
     /// Writes the next tensor's stored bytes.
     public func write(_ name: String, bytes: UnsafeRawBufferPointer) throws(SafetensorsError) {
         try namingTheOutput { () throws(SafetensorsError) in try writer(for: name).write(name, bytes: bytes) }

@@ -8,7 +8,7 @@ let usage = """
 
     commands:
       demo              the whole job on built-in data: build tasks, fine-tune, merge with every method, evaluate
-      merge             merge fine-tuned checkpoints (iso_c, iso_cts, tsv_m, ties, task_arithmetic, average)
+      merge             merge fine-tuned checkpoints (\(MergeRules.standard.names.joined(separator: ", ")))
       apply             apply a saved merged task vector with a new α
       analyze           subspace alignment of each task with each method's merge (table, JSON, SVG plots)
       inspect PATH      list the tensors of a checkpoint (file, directory or shard index)

@@ -72,7 +72,7 @@ final class CommandBehaviourTests: CommandLineTestCase {
                                            "--alpha-grid", "0.5:1.0:0.5", "--evaluate", evaluator, "--overwrite", "--quiet"])
             XCTAssertEqual(result.status, 0, "\(evaluator): \(result.stderr)")
         }
-        let lines = try String(contentsOfFile: seen).split(separator: "\n")
+        let lines = try String(contentsOfFile: seen, encoding: .utf8).split(separator: "\n")
         // Flat scores on a two-value grid: 0.5 and 1.0, then the grid continued upward (1.5, 2.0) until
         // three candidates in a row have not improved (0.5 − 0.5 is not a positive α): 4 per evaluator.
         XCTAssertEqual(lines.count, 24)

@@ -62,13 +62,13 @@ final class InterruptionTests: CommandLineTestCase {
                                           "--evaluate", "test -f {checkpoint} && echo $$ > \(shellQuote(pidFile)) && exec sleep 60"],
                                        output: logPath())
         let before = try snapshot(directory)
-        let evaluating = waitUntil(timeout: 60) { ((try? String(contentsOfFile: pidFile)) ?? "").hasSuffix("\n") }
+        let evaluating = waitUntil(timeout: 60) { ((try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? "").hasSuffix("\n") }
         XCTAssertTrue(evaluating, "the evaluator did not start")
         child.signal(SIGINT)
         XCTAssertEqual(finish(child, within: 30), 130)
         XCTAssertEqual(try hiddenEntries(directory), [])
         XCTAssertEqual(try snapshot(directory), before)
-        let evaluator = pid_t((try String(contentsOfFile: pidFile)).trimmingCharacters(in: .whitespacesAndNewlines))!
+        let evaluator = pid_t((try String(contentsOfFile: pidFile, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines))!
         XCTAssertTrue(waitUntil(timeout: 10) { Self.isGone(evaluator) }, "the evaluator \(evaluator) still runs")
     }
 
@@ -120,7 +120,7 @@ final class InterruptionTests: CommandLineTestCase {
     /// Whether no process `pid` runs (gone, or a zombie nobody reaped).
     static func isGone(_ pid: pid_t) -> Bool {
         if kill(pid, 0) != 0 { return true }
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
         return stat[stat.index(close, offsetBy: 2)] == "Z"
     }
 }

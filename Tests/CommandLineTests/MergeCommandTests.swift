@@ -1,5 +1,6 @@
 import Foundation
 import IsoMerge
+import IsoMergePlot
 import XCTest
 
 /// `isomerge merge`, `apply`, `svd` and `demo` run as a user runs them: spawned, checked by exit
@@ -7,23 +8,24 @@ import XCTest
 final class MergeCommandTests: CommandLineTestCase {
     func testEveryMethodMatchesTheLibrary() throws {
         let (base, models) = try models()
-        for method in MergeMethod.allCases {
-            let cli = directory + "/cli-\(method.rawValue).safetensors"
-            let result = try Isomerge.run(["merge", "--method", method.rawValue.replacingOccurrences(of: "_", with: "-"),
+        for rule in MergeRules.standard.all {
+            let method = rule.name
+            let cli = directory + "/cli-\(method).safetensors"
+            let result = try Isomerge.run(["merge", "--method", method.replacingOccurrences(of: "_", with: "-"),
                                            "--base", base, "--models"] + models + ["--output", cli, "--quiet"])
             XCTAssertEqual(result.status, 0, result.stderr)
             XCTAssertEqual(result.stdout, "", "--quiet prints nothing")
             let engine = try MergeEngine(base: try Checkpoint(path: base), models: try models.map { try Checkpoint(path: $0) },
-                                         options: MergeOptions(method: method))
-            let library = directory + "/lib-\(method.rawValue).safetensors"
+                                         options: MergeOptions(rule: try rule.init(given: [:])))
+            let library = directory + "/lib-\(method).safetensors"
             _ = try engine.merge(to: library)
             let (ours, theirs) = (try Checkpoint(path: cli), try Checkpoint(path: library))
             for (_, entry) in theirs.tensors {
                 XCTAssertEqual(try ours.rawBytes(of: entry.name), try theirs.rawBytes(of: entry.name), "\(method) \(entry.name)")
             }
             let metadata = Dictionary(uniqueKeysWithValues: ours.metadata.map { ($0.key, $0.value) })
-            XCTAssertEqual(metadata["isomerge.method"], method.rawValue)
-            XCTAssertEqual(metadata["isomerge.alpha"], String(method.defaultAlpha))
+            XCTAssertEqual(metadata["isomerge.method"], method)
+            XCTAssertEqual(metadata["isomerge.alpha"], String(rule.defaultAlpha))
             XCTAssertEqual(metadata["isomerge.version"], IsoMerge.version)
             XCTAssertTrue(metadata["isomerge.models"]?.contains("ft_2.safetensors") ?? false)
         }
@@ -42,7 +44,7 @@ final class MergeCommandTests: CommandLineTestCase {
             XCTAssertEqual(saving.status, 0, saving.stderr)
             XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: withTau)), try Data(contentsOf: URL(fileURLWithPath: plain)), method)
             let engine = try MergeEngine(base: try Checkpoint(path: base), models: try models.map { try Checkpoint(path: $0) },
-                                         options: MergeOptions(method: MergeMethod(rawValue: method)!))
+                                         options: MergeOptions(rule: try MergeRules.standard.make(method)))
             let library = directory + "/lib-tau-\(method).safetensors"
             _ = try engine.writeTaskVector(to: library)
             let (ours, theirs) = (try Checkpoint(path: tau), try Checkpoint(path: library))
@@ -201,7 +203,7 @@ final class MergeCommandTests: CommandLineTestCase {
         XCTAssertEqual(lines[headerIndex].split(separator: " ").map(String.init),
                        ["method", "alpha", "T1", "T2", "T3", "avg", "norm", "merge_s"])
         let rows = lines[(headerIndex + 1)...].prefix(8)
-        let names = ["zero-shot (base)", "fine-tuned (each)"] + MergeMethod.allCases.map(\.rawValue)
+        let names = ["zero-shot (base)", "fine-tuned (each)"] + MergeRules.standard.names
         XCTAssertEqual(rows.count, names.count)
         for (row, name) in zip(rows, names) {
             XCTAssertTrue(row.hasPrefix(name), row)
@@ -211,7 +213,7 @@ final class MergeCommandTests: CommandLineTestCase {
             let accuracies = cells[1...5].compactMap { Double($0) }
             XCTAssertEqual(accuracies.count, 5, row)
             for accuracy in accuracies { XCTAssertTrue((0...110).contains(accuracy), row) }
-            if MergeMethod(name: name) != nil {
+            if MergeRules.standard.rule(named: name) != nil {
                 XCTAssertNotNil(Double(cells[0]), "α of \(row)")
                 XCTAssertNotNil(Double(cells[6]), "merge time of \(row)")
             }
@@ -238,8 +240,8 @@ final class MergeCommandTests: CommandLineTestCase {
         for plot in ["spectrum.svg", "sar-per-layer.svg", "sar-per-task.svg"] {
             let legend = try LegendReader(path: directory + "/plots/" + plot)
             XCTAssertEqual(legend.entries, ["iso_c", "task_arithmetic"], plot)
-            XCTAssertEqual(legend.colors["iso_c"], [MergeMethod.isoC.plotStyle.color], plot)
-            XCTAssertEqual(legend.colors["task_arithmetic"], [MergeMethod.taskArithmetic.plotStyle.color], plot)
+            XCTAssertEqual(legend.colors["iso_c"], [SeriesStyle.method("iso_c").color], plot)
+            XCTAssertEqual(legend.colors["task_arithmetic"], [SeriesStyle.method("task_arithmetic").color], plot)
         }
         XCTAssertEqual(try Isomerge.run(["analyze", "--base", base, "--models"] + models + ["--methods", "nope"]).status, 2)
         XCTAssertEqual(try Isomerge.run(["analyze", "--base", base, "--models"] + models + ["--methods", "iso_c,iso-c"]).status, 2)

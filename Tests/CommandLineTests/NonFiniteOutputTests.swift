@@ -41,14 +41,14 @@ final class NonFiniteOutputTests: CommandLineTestCase {
         let fine = try Isomerge.run(["merge", "--method", "task_arithmetic", "--base", base, "--models"] + models
                                     + ["--output", directory + "/out", "--save-task-vector", directory + "/tau-dir", "--quiet"])
         XCTAssertEqual(fine.status, 0, fine.stderr)
-        XCTAssertEqual(try Checkpoint(path: directory + "/tau-dir").metadata.first { $0.key == MergeEngine.contentKey }?.value,
-                       MergeEngine.taskVectorContent)
+        XCTAssertEqual(try Checkpoint(path: directory + "/tau-dir").metadata.first { $0.key == MergePlan.contentKey }?.value,
+                       MergePlan.taskVectorContent)
         XCTAssertEqual(try hiddenEntries(directory), [])
     }
 
     func testApplyRefusesNonFiniteTaskVectorsAndFullCheckpoints() throws {
         let (base, models) = try models()
-        let marked = [MergeEngine.contentKey: MergeEngine.taskVectorContent]
+        let marked = [MergePlan.contentKey: MergePlan.taskVectorContent]
         var weight = [Float](repeating: 0.01, count: 96)
         weight[17] = .nan
         let bad = try write("bad-tau.safetensors", [("layer.weight", [12, 8], weight), ("layer.bias", [8], [Float](repeating: 0, count: 8)),

@@ -93,7 +93,7 @@ final class OutputRuleTests: CommandLineTestCase {
             XCTAssertEqual(checkpoint.metadataValue("isomerge.method"), "ties")
             XCTAssertEqual(try hiddenEntries(directory), [])
         }
-        XCTAssertEqual(try String(contentsOfFile: output + "/config.json"), "{\"architectures\": []}")
+        XCTAssertEqual(try String(contentsOfFile: output + "/config.json", encoding: .utf8), "{\"architectures\": []}")
         // A subdirectory cannot be carried into the new directory: refused, nothing changed.
         try FileManager.default.createDirectory(atPath: output + "/tokenizer", withIntermediateDirectories: false)
         let before = try snapshot(directory)

@@ -1,4 +1,5 @@
 @testable import IsoMerge
+import TestSupport
 import XCTest
 
 /// The α search with synthetic evaluators: the paper's early stop inside the grid, and honesty at
@@ -94,7 +95,7 @@ final class AlphaSelectionTests: XCTestCase {
 
     func testTheReportCarriesTheOutcome() throws {
         let result = AlphaSelection.search(grid: grid, maximumExtension: 2) { $0 }
-        let json = AlphaReport(method: .isoC, search: result).json
+        let json = AlphaReport(method: "iso_c", search: result).json
         let document = try JSONValue.parse(Array(json.utf8))
         XCTAssertEqual(document["best_alpha"]?.double ?? 0, 3.2, accuracy: 1e-12)
         XCTAssertEqual(document["optimum_may_lie_outside"], .bool(true))

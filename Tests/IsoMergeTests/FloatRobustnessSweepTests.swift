@@ -1,6 +1,7 @@
-@testable import IsoMerge
 import Foundation
+@testable import IsoMerge
 import Linalg
+import TestSupport
 import XCTest
 
 /// The Float engine against the Double engine on degenerate and exactly low-rank task vectors: a
@@ -76,12 +77,13 @@ final class FloatRobustnessSweepTests: XCTestCase {
             let sweep = Self.makeCase(seed: seed)
             let floats = sweep.exact.map { $0.converted(to: Float.self) }
             let scale = sweep.exact.flatMap(\.elements).map(abs).max() ?? 0
-            for method in [MergeMethod.isoC, .isoCTS, .tsvM] {
-                let reference = try method.mergeMatrices(sweep.exact, exact: { sweep.exact }, commonFraction: sweep.fraction, threads: 1)
-                let ours = try method.mergeMatrices(floats, exact: { sweep.exact }, commonFraction: sweep.fraction, threads: 1)
+            let rules: [any MergeRule] = [try IsoC(), try IsoCTS(commonFraction: sweep.fraction), try TSVM()]
+            for rule in rules {
+                let reference = try rule.mergeMatrices(sweep.exact, exact: { sweep.exact }, threads: 1)
+                let ours = try rule.mergeMatrices(floats, exact: { sweep.exact }, threads: 1)
                 let error = relativeError(ours, to: reference, whenZero: scale)
-                if error > worst.error { worst = (error, "\(method.rawValue) \(sweep)") }
-                XCTAssertLessThanOrEqual(error, 1e-4, "\(method.rawValue) \(sweep)")
+                if error > worst.error { worst = (error, "\(rule.name) \(sweep)") }
+                XCTAssertLessThanOrEqual(error, 1e-4, "\(rule.name) \(sweep)")
             }
         }
         print("Float vs Double sweep over \(count) cases: worst relative error \(worst.error) (\(worst.label))")

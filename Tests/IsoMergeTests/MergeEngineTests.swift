@@ -1,5 +1,6 @@
 @testable import IsoMerge
 import Linalg
+import TestSupport
 import XCTest
 
 /// Edge cases of the engine and the methods, against direct computations.
@@ -48,9 +49,9 @@ final class MergeEngineTests: XCTestCase {
         return (directory + "/base.safetensors", models)
     }
 
-    func merge(_ method: MergeMethod, base: String, models: [String], configure: (inout MergeOptions) -> Void = { _ in },
+    func merge(_ method: String, base: String, models: [String], configure: (inout MergeOptions) -> Void = { _ in },
                output: String) throws -> Checkpoint {
-        var options = MergeOptions(method: method)
+        var options = MergeOptions(rule: try MergeRules.standard.make(method))
         configure(&options)
         let engine = try MergeEngine(base: try Checkpoint(path: base), models: try models.map { try Checkpoint(path: $0) }, options: options)
         _ = try engine.merge(to: output)
@@ -70,35 +71,36 @@ final class MergeEngineTests: XCTestCase {
                     (name, zip(try model.values(of: name, as: Double.self), try baseCheckpoint.values(of: name, as: Double.self)).map { $0 - $1 })
                 })
             }
-            for method in MergeMethod.allCases {
-                let output = try merge(method, base: base, models: models, output: directory + "/t\(tasks)-\(method.rawValue).safetensors")
+            for rule in MergeRules.standard.all {
+                let method = rule.name
+                let output = try merge(method, base: base, models: models, output: directory + "/t\(tasks)-\(method).safetensors")
                 XCTAssertEqual(try output.rawBytes(of: "step"), try baseCheckpoint.rawBytes(of: "step"), "integer tensor copied")
                 for (name, shape) in shapes {
                     let merged = zip(try output.values(of: name, as: Double.self), try baseCheckpoint.values(of: name, as: Double.self))
-                        .map { ($0 - $1) / method.defaultAlpha }
+                        .map { ($0 - $1) / rule.defaultAlpha }
                     let taus = taskVectors.map { $0[name]! }
                     let sum = (0..<merged.count).map { i in taus.reduce(0) { $0 + $1[i] } }
-                    let label = "T=\(tasks) \(method.rawValue) \(name)"
+                    let label = "T=\(tasks) \(method) \(name)"
                     XCTAssertTrue(merged.allSatisfy(\.isFinite), label)
                     let isMatrix = shape.count == 2 && !name.contains("text_projection")
                     switch method {
-                    case .taskArithmetic:
+                    case "task_arithmetic":
                         for i in merged.indices { XCTAssertEqual(merged[i], sum[i], accuracy: 1e-5, label) }
-                    case .average:
+                    case "average":
                         for i in merged.indices { XCTAssertEqual(merged[i], sum[i] / Double(tasks), accuracy: 1e-5, label) }
-                    case _ where method.usesMatrixPath && !isMatrix:
+                    case _ where rule is any MatrixMergeRule.Type && !isMatrix:
                         for i in merged.indices { XCTAssertEqual(merged[i], sum[i] / Double(tasks), accuracy: 1e-5, label) }
-                    case .isoC:
+                    case "iso_c":
                         // σ̄·polar(Σ τ): all singular values equal the mean of those of the sum.
                         let svdSum = try SVD(Matrix(rows: shape[0], columns: shape[1], elements: sum))
                         let mean = svdSum.singularValues.reduce(0, +) / Double(svdSum.singularValues.count)
                         let sigma = try SVD<Double>.singularValues(of: Matrix(rows: shape[0], columns: shape[1], elements: merged))
                         for s in sigma { XCTAssertEqual(s, mean, accuracy: 1e-5 * max(1, mean), label) }
-                    case .isoCTS where tasks == 1:
+                    case "iso_cts" where tasks == 1:
                         // One task: the common and task-specific parts together span everything, flat spectrum.
                         let sigma = try SVD<Double>.singularValues(of: Matrix(rows: shape[0], columns: shape[1], elements: merged))
                         for s in sigma { XCTAssertEqual(s, sigma[0], accuracy: 1e-5 * max(1, sigma[0]), label) }
-                    case .tsvM where tasks == 1:
+                    case "tsv_m" where tasks == 1:
                         // One task keeps all r triplets: τ_M = τ.
                         for i in merged.indices { XCTAssertEqual(merged[i], sum[i], accuracy: 1e-5, label) }
                     default:
@@ -118,9 +120,9 @@ final class MergeEngineTests: XCTestCase {
             try FileManager.default.removeItem(atPath: model)
             try FileManager.default.copyItem(atPath: base, toPath: model)
         }
-        for method in MergeMethod.allCases {
-            let output = try merge(method, base: base, models: models, output: directory + "/\(method.rawValue).safetensors")
-            XCTAssertEqual(try output.rawBytes(of: "w"), try Checkpoint(path: base).rawBytes(of: "w"), method.rawValue)
+        for method in MergeRules.standard.names {
+            let output = try merge(method, base: base, models: models, output: directory + "/\(method).safetensors")
+            XCTAssertEqual(try output.rawBytes(of: "w"), try Checkpoint(path: base).rawBytes(of: "w"), method)
         }
     }
 
@@ -128,20 +130,19 @@ final class MergeEngineTests: XCTestCase {
         let directory = TestFiles.scratchDirectory(for: self)
         try write([("a", .f32, [2, 2], [1, 2, 3, 4]), ("b", .f32, [3], [1, 2, 3]), ("c", .f16, [1], [1])], to: directory + "/base.safetensors")
         try write([("a", .f32, [4, 1], [1, 2, 3, 4]), ("c", .f32, [1], [1]), ("extra", .f32, [1], [0])], to: directory + "/ft.safetensors")
-        var options = MergeOptions(method: .ties)
-        options.density = 1.5
+        var options = MergeOptions(rule: try TIES())
         options.alpha = .nan
         XCTAssertThrowsError(try MergeEngine(base: try Checkpoint(path: directory + "/base.safetensors"),
                                              models: [try Checkpoint(path: directory + "/ft.safetensors")], options: options)) { error in
             let text = String(describing: error)
             for fragment in ["ft.safetensors: tensor 'a': shape [4, 1] differs from the base's [2, 2]",
                              "ft.safetensors: tensor 'b' is missing", "ft.safetensors: tensor 'extra' is not in the base",
-                             "tensor 'c': dtype F32 differs from the base's F16", "density must be in (0, 1]", "alpha must be a finite number"] {
+                             "tensor 'c': dtype F32 differs from the base's F16", "alpha must be a finite number"] {
                 XCTAssertTrue(text.contains(fragment), "missing '\(fragment)' in:\n\(text)")
             }
         }
         XCTAssertThrowsError(try MergeEngine(base: try Checkpoint(path: directory + "/base.safetensors"), models: [],
-                                             options: MergeOptions(method: .isoC))) { error in
+                                             options: MergeOptions(rule: try IsoC()))) { error in
             XCTAssertTrue(String(describing: error).contains("T ≥ 1"))
         }
     }
@@ -150,7 +151,7 @@ final class MergeEngineTests: XCTestCase {
         let directory = TestFiles.scratchDirectory(for: self)
         try write([("w", .f32, [2, 2], [1, 2, 3, 4])], to: directory + "/base.safetensors")
         try write([("w", .f32, [2, 2], [1, .nan, 3, 4])], to: directory + "/ft.safetensors")
-        XCTAssertThrowsError(try merge(.isoC, base: directory + "/base.safetensors", models: [directory + "/ft.safetensors"],
+        XCTAssertThrowsError(try merge("iso_c", base: directory + "/base.safetensors", models: [directory + "/ft.safetensors"],
                                        output: directory + "/out.safetensors")) { error in
             XCTAssertTrue(String(describing: error).contains("ft.safetensors: tensor 'w': contains NaN or infinity"), "\(error)")
         }
@@ -162,21 +163,21 @@ final class MergeEngineTests: XCTestCase {
     func testTaskVectorApplyAndThreadIndependence() throws {
         let directory = TestFiles.scratchDirectory(for: self)
         let (base, models) = try makeModels(tasks: 3, shapes: [("w", [40, 30]), ("b", [30])], seed: 12, directory: directory)
-        for method in [MergeMethod.isoCTS, .ties] {
-            var options = MergeOptions(method: method)
+        for method in ["iso_cts", "ties"] {
+            var options = MergeOptions(rule: try MergeRules.standard.make(method))
             options.alpha = 0.7
             let engine = try MergeEngine(base: try Checkpoint(path: base), models: try models.map { try Checkpoint(path: $0) }, options: options)
-            _ = try engine.merge(to: directory + "/direct-\(method.rawValue).safetensors")
-            _ = try engine.writeTaskVector(to: directory + "/tau-\(method.rawValue).safetensors")
-            _ = try MergeEngine.apply(base: try Checkpoint(path: base), taskVector: try Checkpoint(path: directory + "/tau-\(method.rawValue).safetensors"),
-                                      alpha: 0.7, to: directory + "/applied-\(method.rawValue).safetensors")
-            XCTAssertEqual(TestFiles.bytes(directory + "/direct-\(method.rawValue).safetensors").suffix(8000),
-                           TestFiles.bytes(directory + "/applied-\(method.rawValue).safetensors").suffix(8000), method.rawValue)
+            _ = try engine.merge(to: directory + "/direct-\(method).safetensors")
+            _ = try engine.writeTaskVector(to: directory + "/tau-\(method).safetensors")
+            _ = try MergeEngine.apply(base: try Checkpoint(path: base), taskVector: try Checkpoint(path: directory + "/tau-\(method).safetensors"),
+                                      alpha: 0.7, to: directory + "/applied-\(method).safetensors")
+            XCTAssertEqual(TestFiles.bytes(directory + "/direct-\(method).safetensors").suffix(8000),
+                           TestFiles.bytes(directory + "/applied-\(method).safetensors").suffix(8000), method)
             options.threads = 1
             let single = try MergeEngine(base: try Checkpoint(path: base), models: try models.map { try Checkpoint(path: $0) }, options: options)
-            _ = try single.merge(to: directory + "/single-\(method.rawValue).safetensors")
-            XCTAssertEqual(TestFiles.bytes(directory + "/direct-\(method.rawValue).safetensors"),
-                           TestFiles.bytes(directory + "/single-\(method.rawValue).safetensors"), "\(method.rawValue) thread count")
+            _ = try single.merge(to: directory + "/single-\(method).safetensors")
+            XCTAssertEqual(TestFiles.bytes(directory + "/direct-\(method).safetensors"),
+                           TestFiles.bytes(directory + "/single-\(method).safetensors"), "\(method) thread count")
         }
     }
 
@@ -283,8 +284,7 @@ final class IsoCTSShortcutTests: XCTestCase {
                 let exact = error(try IsoCTS.merge(taus, fraction: fraction, threads: nil))
                 // Float through the engine's matrix rule: the shortcut routes in Float, or the same
                 // merge in Double where Float cannot resolve these flat spectra (RankRule).
-                let shortcut = error(try MergeMethod.isoCTS.mergeMatrices(floats, exact: { taus }, commonFraction: fraction,
-                                                                          threads: nil))
+                let shortcut = error(try IsoCTS(commonFraction: fraction).mergeMatrices(floats, exact: { taus }, threads: nil))
                 let direct = error(try fullIsoCTS(floats, fraction: fraction))
                 print("Iso-CTS shortcut check \(m)×\(n) T=\(tasks) f=\(fraction): Double \(exact), Float \(shortcut), Float full formula \(direct)")
                 XCTAssertLessThan(exact, 1e-10, "\(m)×\(n) T=\(tasks) f=\(fraction) Double")

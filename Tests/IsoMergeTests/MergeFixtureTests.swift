@@ -9,7 +9,7 @@ import XCTest
 final class MergeFixtureTests: XCTestCase {
     struct Case {
         let file: String
-        let method: MergeMethod
+        let method: String
         let alpha: Double
         let density: Double
         let fraction: Double
@@ -29,7 +29,7 @@ final class MergeFixtureTests: XCTestCase {
             var file = "", method = ""
             if case let .string(text)? = item["file"] { file = text }
             if case let .string(text)? = item["method"] { method = text }
-            return Case(file: directory + "/" + file, method: MergeMethod(name: method)!, alpha: item["alpha"]?.double ?? 1,
+            return Case(file: directory + "/" + file, method: method, alpha: item["alpha"]?.double ?? 1,
                         density: (item["k"]?.double ?? 20) / 100, fraction: item["fraction"]?.double ?? 0.8)
         }
         return (paths, parsed)
@@ -41,11 +41,11 @@ final class MergeFixtureTests: XCTestCase {
         let base = try Checkpoint(path: inputs[0])
         let models = try inputs.dropFirst().map { try Checkpoint(path: $0) }
         for (index, testCase) in cases.enumerated() {
-            var options = MergeOptions(method: testCase.method)
+            let parameters: [String: MergeParameterValue] = ["density": .number(testCase.density),
+                                                             "common-fraction": .number(testCase.fraction)]
+            var options = MergeOptions(rule: try MergeRules.standard.make(testCase.method, given: parameters, ignoringUndeclared: true))
             options.alpha = testCase.alpha
-            options.density = testCase.density
-            options.commonFraction = testCase.fraction
-            options.doublePrecision = double
+            options.precision = double ? .float64 : .float32
             if double { options.outputDType = .f64 }
             let engine = try MergeEngine(base: base, models: models, options: options)
             let output = scratch + "/out\(index).safetensors"
@@ -57,7 +57,7 @@ final class MergeFixtureTests: XCTestCase {
             let expected = try Checkpoint(path: expectedPath)
             let ours = try Checkpoint(path: output)
             for (_, entry) in base.tensors {
-                let label = "\(fixture) \(testCase.method.rawValue) α=\(testCase.alpha) \(entry.name)"
+                let label = "\(fixture) \(testCase.method) α=\(testCase.alpha) \(entry.name)"
                 guard entry.dtype.isConvertibleFloat else {
                     XCTAssertEqual(try ours.rawBytes(of: entry.name), try base.rawBytes(of: entry.name), "\(label): copied from base")
                     continue

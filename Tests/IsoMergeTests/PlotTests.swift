@@ -3,6 +3,7 @@ import FoundationXML
 #endif
 import Foundation
 @testable import IsoMerge
+@testable import IsoMergePlot
 import XCTest
 
 /// The figures of `isomerge analyze`: well-formed SVG, legends of exactly the methods shown, one
@@ -120,10 +121,10 @@ final class PlotTests: XCTestCase {
 
     func testAlphaReportRoundTripAndErrorsNameTheFile() throws {
         let directory = TestFiles.scratchDirectory(for: self)
-        let report = AlphaReport(method: .isoCTS, scores: [(0.5, 0.71), (1.0, 0.83), (1.5, 0.83), (2.0, 0.8)])
+        let report = AlphaReport(method: "iso_cts", scores: [(0.5, 0.71), (1.0, 0.83), (1.5, 0.83), (2.0, 0.8)])
         try Data(report.json.utf8).write(to: URL(fileURLWithPath: directory + "/a.json"))
         let read = try AlphaReport(contentsOf: directory + "/a.json")
-        XCTAssertEqual(read.method, .isoCTS)
+        XCTAssertEqual(read.method, "iso_cts")
         XCTAssertEqual(read.scores.map(\.alpha), [0.5, 1.0, 1.5, 2.0])
         XCTAssertEqual(read.best?.alpha, 1.0, "the first of equal scores")
         for (content, problem) in [("{\"method\": \"iso_x\", \"scores\": []}", "\"method\""), ("{\"method\": \"iso_c\", \"scores\": []}", "\"scores\""),
@@ -139,18 +140,18 @@ final class PlotTests: XCTestCase {
     /// asked for, a method's colour the same in every file, ticks spanning the data, labels present.
     func testFiguresOfAFixtureRun() throws {
         let directory = TestFiles.fixture("merge/small-t3")
-        let methods: [MergeMethod] = [.isoCTS, .taskArithmetic]
+        let methods = ["iso_cts", "task_arithmetic"]
         let report = try AlignmentReport.compute(base: try Checkpoint(path: directory + "/base.safetensors"),
                                                  models: try (0..<3).map { try Checkpoint(path: directory + "/ft_0\($0).safetensors") },
-                                                 methods: methods, options: MergeOptions(method: .isoC))
-        let alpha = [AlphaReport(method: .isoCTS, scores: [(1.0, 0.5), (1.5, 0.61), (2.0, 0.58)]),
-                     AlphaReport(method: .taskArithmetic, scores: [(0.1, 0.4), (0.2, 0.45)])]
+                                                 rules: try methods.map { try MergeRules.standard.make($0) })
+        let alpha = [AlphaReport(method: "iso_cts", scores: [(1.0, 0.5), (1.5, 0.61), (2.0, 0.58)]),
+                     AlphaReport(method: "task_arithmetic", scores: [(0.1, 0.4), (0.2, 0.45)])]
         let figures = AnalysisFigure.all(report, alphaReports: alpha)
         XCTAssertEqual(figures.map(\.file), ["spectrum.svg", "sar-per-layer.svg", "sar-per-task.svg", "alpha-scores.svg"])
         var colors: [String: Set<String>] = [:]
         for figure in figures {
             let svg = inspect(figure.svg, figure.file)
-            XCTAssertEqual(svg.legend, methods.map(\.rawValue), figure.file)
+            XCTAssertEqual(svg.legend, methods, figure.file)
             for (name, used) in svg.colors { colors[name, default: []].formUnion(used) }
             XCTAssertFalse(svg.yTicks.isEmpty, figure.file)
             if let frame = svg.frame {
@@ -179,12 +180,12 @@ final class PlotTests: XCTestCase {
                 XCTAssertGreaterThanOrEqual(svg.yTicks.last!.value, sigma.max()!)
             }
         }
-        for method in methods { XCTAssertEqual(colors[method.rawValue], [method.plotStyle.color], method.rawValue) }
+        for method in methods { XCTAssertEqual(colors[method], [SeriesStyle.method(method).color], method) }
     }
 
     /// Each method keeps its look, and no two methods share a colour, a marker or a dash.
     func testMethodStylesAreDistinct() {
-        let styles = MergeMethod.allCases.map(\.plotStyle)
+        let styles = MergeRules.standard.names.map(SeriesStyle.method)
         XCTAssertEqual(Set(styles.map(\.color)).count, styles.count)
         XCTAssertEqual(Set(styles.map(\.marker)).count, styles.count)
         XCTAssertEqual(Set(styles.map { $0.dash ?? "solid" }).count, styles.count)
@@ -193,7 +194,7 @@ final class PlotTests: XCTestCase {
     /// Spectra over 20 decades with zeros and infinities, names to escape: well-formed, every line
     /// point inside the plot area.
     func testLogScaleSeriesWithZerosStayInside() {
-        let style = MergeMethod.isoC.plotStyle
+        let style = SeriesStyle.method("iso_c")
         let chart = SVGChart(title: "spectra <&> \"quoted\"", xLabel: "i", yLabel: "σ", x: .linear(fitting: [1, 50]),
                              y: .logarithmic(fitting: [1, 1e-20]))
         let series = [SVGChart.Series(name: "sum & more", style: style, points: (0..<50).map { (Double($0 + 1), pow(10, -Double($0) * 0.4)) },

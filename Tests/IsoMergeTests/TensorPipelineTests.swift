@@ -1,5 +1,6 @@
-@testable import IsoMerge
 import Foundation
+@testable import IsoMerge
+import TestSupport
 import XCTest
 
 /// The merge engine's pipeline: order, memory budget, lone large jobs and failures.

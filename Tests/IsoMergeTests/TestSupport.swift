@@ -40,23 +40,3 @@ func XCTAssertSafetensorsError(_ fragments: [String], file: StaticString = #file
         XCTFail("unexpected error type: \(error)", file: file, line: line)
     }
 }
-
-/// Every test input is reproducible from a seed.
-typealias SeededGenerator = SplitMix64
-
-extension Matrix {
-    /// Entries uniform in [-1, 1].
-    static func random(rows: Int, columns: Int, using generator: inout SeededGenerator) -> Matrix {
-        Matrix(rows: rows, columns: columns) { _, _ in Scalar(Double.random(in: -1...1, using: &generator)) }
-    }
-}
-
-/// ‖ours − reference‖_F / ‖reference‖_F; for a zero reference, ‖ours‖_F / `scale`.
-func relativeError<T: LinalgScalar>(_ ours: Matrix<T>, to reference: Matrix<Double>, whenZero scale: Double = 1) -> Double {
-    var difference = 0.0, norm = 0.0
-    for (x, y) in zip(ours.elements, reference.elements) {
-        difference += (Double(x) - y) * (Double(x) - y)
-        norm += y * y
-    }
-    return norm > 0 ? (difference / norm).squareRoot() : difference.squareRoot() / max(scale, .leastNormalMagnitude)
-}

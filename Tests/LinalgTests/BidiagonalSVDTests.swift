@@ -1,4 +1,5 @@
 @testable import Linalg
+import TestSupport
 import XCTest
 
 /// Divide and conquer on bidiagonals: residual, orthogonality, and values-only agreement.

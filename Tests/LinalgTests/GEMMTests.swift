@@ -1,4 +1,5 @@
 @testable import Linalg
+import TestSupport
 import XCTest
 
 /// GEMM against a naive triple loop in Double, with LAPACK-style componentwise error bounds:

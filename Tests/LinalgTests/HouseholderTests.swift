@@ -1,4 +1,5 @@
 @testable import Linalg
+import TestSupport
 import XCTest
 
 /// QR and bidiagonalization reproduce A with orthogonal factors, to LAPACK's scaled residuals.

@@ -1,4 +1,5 @@
 import Linalg
+import TestSupport
 import XCTest
 
 /// gemv, rank-1 and rank-2 updates against naive Double loops, with componentwise bounds.

@@ -1,4 +1,5 @@
 @testable import Linalg
+import TestSupport
 import XCTest
 
 /// The bit-pattern scan against the obvious loop: every length around the vector width, signs,

@@ -1,4 +1,5 @@
 @testable import Linalg
+import TestSupport
 import XCTest
 
 /// The SVD to LAPACK's test standards (xGESDD's tests): with ε the working precision,

@@ -1,4 +1,5 @@
 @testable import Linalg
+import TestSupport
 import XCTest
 
 /// The leading triplets are the full SVD's (exactly, or to roundoff where U is formed through A);

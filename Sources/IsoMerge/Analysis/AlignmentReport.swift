@@ -18,29 +18,30 @@ public struct AlignmentReport: Sendable {
     }
 
     public let tasks: [String]
-    public let methods: [MergeMethod]
+    /// The rules' names, in the order requested.
+    public let methods: [String]
     public let tensors: [String]
     /// entries[method][i] belongs to tensors[i].
-    public let entries: [MergeMethod: [Entry]]
+    public let entries: [String: [Entry]]
     /// The tensor whose spectra are kept, and the singular values of its τ_M per method in `methods`.
     public let plotTensor: String?
-    public let spectra: [MergeMethod: [Double]]
+    public let spectra: [String: [Double]]
 
     /// Mean SAR over tensors and tasks.
-    public func average(_ method: MergeMethod) -> Double {
+    public func average(_ method: String) -> Double {
         let all = entries[method]!.flatMap(\.ratios)
         return all.isEmpty ? 0 : all.reduce(0, +) / Double(all.count)
     }
 
     /// Mean SAR of each task over tensors.
-    public func perTask(_ method: MergeMethod) -> [Double] {
+    public func perTask(_ method: String) -> [Double] {
         let rows = entries[method]!
         return tasks.indices.map { t in rows.isEmpty ? 0 : rows.reduce(0) { $0 + $1.ratios[t] } / Double(rows.count) }
     }
 
     /// Mean SAR per layer (tensors grouped by `layer`), layers in natural order (resblocks.2 before
     /// resblocks.10).
-    public func perLayer(_ method: MergeMethod) -> [(layer: String, average: Double)] {
+    public func perLayer(_ method: String) -> [(layer: String, average: Double)] {
         var order: [String] = []
         var sums: [String: (Double, Int)] = [:]
         for entry in entries[method]! {
@@ -52,7 +53,7 @@ public struct AlignmentReport: Sendable {
     }
 
     /// Compares dotted names component by component, numbers by value.
-    static func naturallyBefore(_ a: String, _ b: String) -> Bool {
+    public static func naturallyBefore(_ a: String, _ b: String) -> Bool {
         let (x, y) = (a.split(separator: "."), b.split(separator: "."))
         for (p, q) in zip(x, y) where p != q {
             if let i = Int(p), let j = Int(q) { return i < j }
@@ -71,63 +72,61 @@ public struct AlignmentReport: Sendable {
         return name
     }
 
-    /// Runs the analysis. `plotTensor` nil: the matrix-path tensor with the largest task vectors
-    /// (Σ_t ‖τ_t‖_F²), where the methods' spectra differ most visibly.
-    public static func compute(base: Checkpoint, models: [Checkpoint], methods: [MergeMethod], options: MergeOptions,
-                               plotTensor requested: String? = nil, progress: ((MergeProgress) -> Void)? = nil) throws -> AlignmentReport {
-        var engines: [MergeMethod: MergeEngine] = [:]
-        for method in methods {
-            var methodOptions = options
-            methodOptions.method = method
-            engines[method] = try MergeEngine(base: base, models: models, options: methodOptions)
+    /// Runs the analysis over the 2-D float tensors whose name contains none of `exclude`, with
+    /// each rule in `rules` (as the engine would merge them, in `precision`). `plotTensor` nil: the
+    /// tensor with the largest task vectors (Σ_t ‖τ_t‖_F²), where the methods' spectra differ most
+    /// visibly.
+    public static func compute(base: Checkpoint, models: [Checkpoint], rules: [any MergeRule], exclude: [String] = defaultExcludedSubstrings,
+                               precision: Precision = .float32, threads: Int? = nil, plotTensor requested: String? = nil,
+                               progress: ((MergeProgress) -> Void)? = nil) throws -> AlignmentReport {
+        let plan = try MergePlan(base: base, models: models, options: MergeOptions(rule: rules.first ?? Average()))
+        let matrices = plan.mergedTensors.filter { tensor in
+            tensor.entry.shape.count == 2 && !exclude.contains { !$0.isEmpty && tensor.name.contains($0) }
         }
-        let reference = engines[methods.first ?? .isoC]!
-        let matrices = reference.plan.filter { $0.merged && options.takesMatrixPath(name: $0.name, shape: $0.entry.shape) }
         if let requested, !matrices.contains(where: { $0.name == requested }) {
             throw MergeError("\(base.path): tensor '\(requested)' is not a matrix-path tensor to plot")
         }
-        let start = DispatchTime.now().uptimeNanoseconds
-        var ties: TIESModelState<Float>?
-        if methods.contains(.ties) && !options.tiesPerTensor {
-            ties = try TIESModelState<Float>.prepare(engine: engines[.ties]!, start: start)
+        let pass = TensorPass(threads: threads, progress: progress)
+        switch precision {
+        case .float32: return try compute(Float.self, plan: plan, matrices: matrices, rules: rules, pass: pass, plotTensor: requested)
+        case .float64: return try compute(Double.self, plan: plan, matrices: matrices, rules: rules, pass: pass, plotTensor: requested)
         }
-        var entries: [MergeMethod: [Entry]] = Dictionary(uniqueKeysWithValues: methods.map { ($0, []) })
-        var spectra: [String: [MergeMethod: [Double]]] = [:]
+    }
+
+    private static func compute<T: LinalgScalar>(_: T.Type, plan: MergePlan, matrices: [MergePlan.Tensor], rules: [any MergeRule],
+                                                 pass: TensorPass, plotTensor requested: String?) throws -> AlignmentReport {
+        let source = TaskVectorSource<T>(plan: plan, pass: pass)
+        let methods = rules.map(\.name)
+        let mergers: [TensorMerger<T>] = try rules.map { try $0.prepared(source) }
+        var entries: [String: [Entry]] = Dictionary(uniqueKeysWithValues: methods.map { ($0, []) })
+        var spectra: [String: [String: [Double]]] = [:]
         var taskVectorEnergy: [String: Double] = [:]
         // Tensors side by side, one core each (their SVDs are largely single-threaded), reported in order.
-        let (allEngines, tiesState) = (engines, ties)
-        try reference.sideBySide(sizes: matrices.map(\.entry.elementCount),
-                                 job: { index, threads in
-                                     let item = matrices[index]
-                                     return try analyze(item.name, shape: item.entry.shape, methods: methods, engines: allEngines,
-                                                        reference: reference, ties: tiesState, threads: threads)
-                                 },
-                                 consume: { index, result in
-                                     let name = matrices[index].name
-                                     for method in methods { entries[method]!.append(result.methods[method]!.0) }
-                                     spectra[name] = result.methods.mapValues(\.1)
-                                     taskVectorEnergy[name] = result.taskVectorEnergy
-                                     progress?(MergeProgress(index: index + 1, count: matrices.count, tensor: matrices[index].name,
-                                                             bytesDone: 0, bytesTotal: 0, elapsed: seconds(since: start), phase: "alignment"))
-                                 })
+        try pass.run(names: matrices.map(\.name), sizes: matrices.map(\.entry.elementCount), phase: "alignment",
+                     job: { index, threads in try analyze(matrices[index], source: source, methods: methods, mergers: mergers, threads: threads) },
+                     consume: { index, result in
+                         let name = matrices[index].name
+                         for method in methods { entries[method]!.append(result.methods[method]!.0) }
+                         spectra[name] = result.methods.mapValues(\.1)
+                         taskVectorEnergy[name] = result.taskVectorEnergy
+                     })
         let plotTensor = requested ?? matrices.map(\.name).max { taskVectorEnergy[$0]! < taskVectorEnergy[$1]! }
-        return AlignmentReport(tasks: models.map { ($0.path as NSString).lastPathComponent }, methods: methods,
+        return AlignmentReport(tasks: plan.models.map { ($0.path as NSString).lastPathComponent }, methods: methods,
                                tensors: matrices.map(\.name), entries: entries, plotTensor: plotTensor,
                                spectra: plotTensor.flatMap { spectra[$0] } ?? [:])
     }
 
     /// One tensor under each method: its entry and τ_M's spectrum; and Σ_t ‖τ_t‖_F².
-    static func analyze(_ name: String, shape: [Int], methods: [MergeMethod], engines: [MergeMethod: MergeEngine],
-                        reference: MergeEngine, ties: TIESModelState<Float>?, threads: Int?)
-        throws -> (methods: [MergeMethod: (Entry, [Double])], taskVectorEnergy: Double) {
-        let (rows, columns) = (shape[0], shape[1])
-        let taskVectors: [[Float]] = try reference.taskVectors(of: name)
+    private static func analyze<T: LinalgScalar>(_ tensor: MergePlan.Tensor, source: TaskVectorSource<T>, methods: [String],
+                                                 mergers: [TensorMerger<T>], threads: Int?)
+        throws -> (methods: [String: (Entry, [Double])], taskVectorEnergy: Double) {
+        let (name, rows, columns) = (tensor.name, tensor.entry.shape[0], tensor.entry.shape[1])
+        let taskVectors = try source.taskVectors(of: name)
         let energy = taskVectors.reduce(0.0) { sum, tau in tau.reduce(sum) { $0 + Double($1) * Double($1) } }
         let matrixTaskVectors = taskVectors.map { Matrix(rows: rows, columns: columns, elements: $0) }
-        var result: [MergeMethod: (Entry, [Double])] = [:]
-        for method in methods {
-            let merged = try engines[method]!.mergeTaskVectors(taskVectors, name: name, shape: shape,
-                                                                ties: method == .ties ? ties : nil, threads: threads)
+        var result: [String: (Entry, [Double])] = [:]
+        for (method, merge) in zip(methods, mergers) {
+            let merged = try merge(taskVectors, tensor, threads)
             let alignment = try SubspaceAlignment(taskVectors: matrixTaskVectors,
                                                   merged: Matrix(rows: rows, columns: columns, elements: merged), threads: threads)
             let sigma = alignment.singularValues
@@ -154,7 +153,7 @@ public struct AlignmentReport: Sendable {
                                         ("norm", number(entry.norm)), ("condition", number(entry.condition)),
                                         ("flatness", number(entry.flatness)), ("layer", .string(entry.layer))]))
             }
-            methodMembers.append((method.rawValue, .object([
+            methodMembers.append((method, .object([
                 ("average_sar", number(average(method))),
                 ("per_task", .array(perTask(method).map(number))),
                 ("layers", .object(perLayer(method).map { ($0.layer, number($0.average)) })),

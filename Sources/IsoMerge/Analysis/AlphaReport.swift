@@ -7,25 +7,26 @@ import Foundation
 /// of IsoMerge's own search adds "best_alpha", "best_score", "early_stop_fired", "extended_below",
 /// "extended_above", "optimum_may_lie_outside" and "notes" (`AlphaSelection.Result`), which readers ignore.
 public struct AlphaReport: Sendable {
-    public let method: MergeMethod
+    /// The method's canonical name.
+    public let method: String
     public let scores: [(alpha: Double, score: Double)]
     /// The search's outcome, when the report comes from `AlphaSelection`.
     public let search: AlphaSelection.Result?
 
-    public init(method: MergeMethod, scores: [(alpha: Double, score: Double)]) {
+    public init(method: String, scores: [(alpha: Double, score: Double)]) {
         self.method = method
         self.scores = scores
         search = nil
     }
 
-    public init(method: MergeMethod, search: AlphaSelection.Result) {
+    public init(method: String, search: AlphaSelection.Result) {
         self.method = method
         scores = search.trials
         self.search = search
     }
 
-    /// Reads a report; errors name the file and what is wrong in it.
-    public init(contentsOf path: String) throws {
+    /// Reads a report whose method is one of `rules`; errors name the file and what is wrong in it.
+    public init(contentsOf path: String, rules: MergeRules = .standard) throws {
         guard let data = FileManager.default.contents(atPath: path) else { throw MergeError("\(path): cannot read the α report") }
         let document: JSONValue
         do {
@@ -33,13 +34,13 @@ public struct AlphaReport: Sendable {
         } catch {
             throw MergeError("\(path): not a JSON α report: \(error)")
         }
-        guard case let .string(name)? = document["method"], let method = MergeMethod(name: name) else {
-            throw MergeError("\(path): \"method\" must name a merge method (\(MergeMethod.allCases.map(\.rawValue).joined(separator: ", ")))")
+        guard case let .string(name)? = document["method"], let rule = rules.rule(named: name) else {
+            throw MergeError("\(path): \"method\" must name a merge method (\(rules.names.joined(separator: ", ")))")
         }
         guard case let .array(items)? = document["scores"], !items.isEmpty else {
             throw MergeError("\(path): \"scores\" must be a non-empty list of {\"alpha\": A, \"score\": S}")
         }
-        self.method = method
+        method = rule.name
         search = nil
         scores = try items.enumerated().map { index, item in
             guard let alpha = item["alpha"]?.double, let score = item["score"]?.double, alpha.isFinite, score.isFinite else {
@@ -57,7 +58,7 @@ public struct AlphaReport: Sendable {
     /// The JSON document, one line.
     public var json: String {
         var members: [(key: String, value: JSONValue)] = [
-            ("method", .string(method.rawValue)),
+            ("method", .string(method)),
             ("scores", .array(scores.map { .object([("alpha", .number(String($0.alpha))), ("score", .number(String($0.score)))]) })),
         ]
         if let search {

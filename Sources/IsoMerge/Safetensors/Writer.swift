@@ -140,23 +140,42 @@ public final class SafetensorsWriter {
             written += 1
             return
         }
+        try write(name, count: values.count) { range, out in
+            for i in range { out[i - range.lowerBound] = Double(values[i]) }
+        }
+    }
+
+    /// Writes the next tensor from Double values that `produce(range, out)` computes a chunk at a
+    /// time (out[i − range.lowerBound] for i in range), each rounded once to the planned float
+    /// dtype. Memory: one chunk of Doubles and one of stored bytes, whatever the tensor's size.
+    public func write(_ name: String, count: Int,
+                      produce: (Range<Int>, UnsafeMutableBufferPointer<Double>) -> Void) throws(SafetensorsError) {
+        let spec = try expect(name)
+        guard spec.dtype.isConvertibleFloat else {
+            throw SafetensorsError(file: path, tensor: name, "cannot write values as \(spec.dtype.rawValue)")
+        }
+        guard count == spec.elementCount else {
+            throw SafetensorsError(file: path, tensor: name, "got \(count) values, shape \(spec.shape) needs \(spec.elementCount)")
+        }
         let elementBytes = spec.dtype.bits / 8
         let chunk = max(1, (1 << 20) / elementBytes)
-        var scratch = [UInt8](repeating: 0, count: min(values.count, chunk) * elementBytes)
+        var values = [Double](repeating: 0, count: min(count, chunk))
+        var stored = [UInt8](repeating: 0, count: min(count, chunk) * elementBytes)
         var done = 0, nonFinite = 0
-        while done < values.count {
-            let count = min(chunk, values.count - done)
-            scratch.withUnsafeMutableBytes { raw in
-                encode(UnsafeBufferPointer(rebasing: values[done..<(done + count)]), as: spec.dtype, into: raw)
+        while done < count {
+            let width = min(chunk, count - done)
+            values.withUnsafeMutableBufferPointer { produce(done..<(done + width), UnsafeMutableBufferPointer(rebasing: $0[0..<width])) }
+            values.withUnsafeBufferPointer { values in
+                stored.withUnsafeMutableBytes { raw in encode(UnsafeBufferPointer(rebasing: values[0..<width]), as: spec.dtype, into: raw) }
             }
-            if let error = scratch.withUnsafeBytes({ raw in
-                let stored = UnsafeRawBufferPointer(rebasing: raw[0..<(count * elementBytes)])
-                nonFinite += Self.nonFiniteCount(stored, as: spec.dtype)
-                return writeRaw(stored, tensor: name)
+            if let error = stored.withUnsafeBytes({ raw in
+                let bytes = UnsafeRawBufferPointer(rebasing: raw[0..<(width * elementBytes)])
+                nonFinite += Self.nonFiniteCount(bytes, as: spec.dtype)
+                return writeRaw(bytes, tensor: name)
             }) {
                 throw error
             }
-            done += count
+            done += width
         }
         note(spec, nonFinite: nonFinite)
         written += 1
@@ -252,31 +271,26 @@ public final class SafetensorsWriter {
     }
 }
 
-/// Stores `values` as little-endian `dtype` elements into `out`.
-func encode<T: LinalgScalar>(_ values: UnsafeBufferPointer<T>, as dtype: DType, into out: UnsafeMutableRawBufferPointer) {
+/// Stores `values` as little-endian `dtype` elements into `out`, each rounded once to nearest
+/// even: to F32 directly, to F16/BF16 through a Float rounded to odd (which 16-bit rounding then
+/// turns into the correctly rounded value, as if from the Double itself).
+func encode(_ values: UnsafeBufferPointer<Double>, as dtype: DType, into out: UnsafeMutableRawBufferPointer) {
     switch dtype {
     case .f64:
-        for (i, v) in values.enumerated() { out.storeBytes(of: Double(v).bitPattern.littleEndian, toByteOffset: 8 * i, as: UInt64.self) }
+        for (i, v) in values.enumerated() { out.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: 8 * i, as: UInt64.self) }
     case .f32:
         for (i, v) in values.enumerated() { out.storeBytes(of: Float(v).bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self) }
     case .f16:
         for (i, v) in values.enumerated() {
-            out.storeBytes(of: HalfPrecision.f16Bits(from: singleRounding(v)).littleEndian, toByteOffset: 2 * i, as: UInt16.self)
+            out.storeBytes(of: HalfPrecision.f16Bits(from: Float(roundingToOdd: v)).littleEndian, toByteOffset: 2 * i, as: UInt16.self)
         }
     case .bf16:
         for (i, v) in values.enumerated() {
-            out.storeBytes(of: HalfPrecision.bf16Bits(from: singleRounding(v)).littleEndian, toByteOffset: 2 * i, as: UInt16.self)
+            out.storeBytes(of: HalfPrecision.bf16Bits(from: Float(roundingToOdd: v)).littleEndian, toByteOffset: 2 * i, as: UInt16.self)
         }
     default:
         preconditionFailure("encode: \(dtype) is not a convertible float type")
     }
-}
-
-/// A Float that rounds to 16 bits exactly as `value` itself would (round-to-odd from Double).
-@inline(__always)
-func singleRounding<T: LinalgScalar>(_ value: T) -> Float {
-    if let float = value as? Float { return float }
-    return Float(roundingToOdd: Double(value))
 }
 
 /// fsyncs the directory holding `path`, so that a rename survives a crash.

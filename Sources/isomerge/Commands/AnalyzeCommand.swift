@@ -1,5 +1,6 @@
 import Foundation
 import IsoMerge
+import IsoMergePlot
 
 /// `isomerge analyze`: the subspace alignment ratio of every task against each method's merged
 /// matrices, as a table, JSON and SVG plots — the paper's evidence for why isotropic merging works.
@@ -7,7 +8,8 @@ enum AnalyzeCommand {
     static let help = """
         usage: isomerge analyze --base BASE --models FT1 FT2 ... [--methods iso_c,iso_cts,task_arithmetic,...]
                                 [--json OUT.json] [--svg DIR] [--tensor NAME] [--alpha-report FILE ...]
-                                [--exclude SUBSTRING ...] [--common-fraction F] [--density D] [--threads N] [--quiet]
+                                [--exclude SUBSTRING ...] [--common-fraction F] [--density D] [--precision P]
+                                [--threads N] [--quiet]
 
         For every matrix-path tensor and method: the subspace alignment ratio SAR(τ_t, τ_M) of each task
         (ε = 0.05), k_M, ‖τ_M‖_F and the flatness σ̄/σ₁ of τ_M's spectrum. Prints one line per tensor
@@ -20,13 +22,15 @@ enum AnalyzeCommand {
           alpha-scores.svg   score against α of each --alpha-report file (the JSON that
                              `isomerge demo` writes per method: {"method": "iso_c",
                              "scores": [{"alpha": 0.1, "score": 0.71}, ...]})
-        Default methods: task_arithmetic,tsv_m,iso_c,iso_cts.
+        Default methods: task_arithmetic,tsv_m,iso_c,iso_cts. Method parameters as for 'isomerge merge'
+        (each method takes those it declares); --precision float64 merges in Double.
 
         example: isomerge analyze --base base.safetensors --models ft_*.safetensors --json sar.json --svg plots
         """
 
     static func run(_ arguments: [String]) throws {
-        let parsed = try Arguments(arguments, options: ["base", "methods", "json", "svg", "tensor", "common-fraction", "density", "threads"],
+        let parsed = try Arguments(arguments, options: ["base", "methods", "json", "svg", "tensor", "common-fraction", "density", "threads",
+                                                        "precision"],
                                    multiValued: ["models", "exclude", "alpha-report"], flags: ["help", "quiet"])
         if parsed.has("help") {
             print(help)
@@ -36,36 +40,44 @@ enum AnalyzeCommand {
         guard let base = try parsed.value("base") else { throw UsageError("--base is required") }
         let models = parsed.all("models")
         guard !models.isEmpty else { throw UsageError("--models needs at least one fine-tuned checkpoint") }
-        let methodNames = (try parsed.value("methods") ?? "task_arithmetic,tsv_m,iso_c,iso_cts").split(separator: ",").map(String.init)
-        let methods = try methodNames.map { name throws(UsageError) -> MergeMethod in
-            guard let method = MergeMethod(name: name) else { throw UsageError("unknown method '\(name)' in --methods") }
-            return method
+        var given: [String: MergeParameterValue] = [:]
+        if !parsed.all("exclude").isEmpty { given["exclude"] = .strings(parsed.all("exclude")) }
+        for name in ["common-fraction", "density"] {
+            guard let text = try parsed.value(name) else { continue }
+            guard let value = Double(text) else { throw UsageError("--\(name) must be a number") }
+            given[name] = .number(value)
         }
-        if let repeated = methods.first(where: { method in methods.filter { $0 == method }.count > 1 }) {
-            throw UsageError("--methods names \(repeated.rawValue) twice")
+        let methodNames = (try parsed.value("methods") ?? "task_arithmetic,tsv_m,iso_c,iso_cts").split(separator: ",").map(String.init)
+        let rules = try methodNames.map { name throws(UsageError) -> any MergeRule in
+            do {
+                return try MergeRules.standard.make(name, given: given, ignoringUndeclared: true)
+            } catch {
+                throw UsageError("--methods: \(error)")
+            }
+        }
+        let names = rules.map { $0.name }
+        if let repeated = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
+            throw UsageError("--methods names \(repeated) twice")
         }
         if try !parsed.all("alpha-report").isEmpty && parsed.value("svg") == nil {
             throw UsageError("--alpha-report is plotted into the --svg directory; pass --svg DIR as well")
         }
-        var options = MergeOptions(method: methods[0])
-        if !parsed.all("exclude").isEmpty { options.excludedSubstrings = parsed.all("exclude") }
-        if let text = try parsed.value("common-fraction") {
-            guard let value = Double(text) else { throw UsageError("--common-fraction must be a number") }
-            options.commonFraction = value
-        }
-        if let text = try parsed.value("density") {
-            guard let value = Double(text) else { throw UsageError("--density must be a number") }
-            options.density = value
-        }
+        var threads: Int?
         if let text = try parsed.value("threads") {
             guard let value = Int(text), value >= 1 else { throw UsageError("--threads must be a positive integer") }
-            options.threads = value
+            threads = value
+        }
+        let precisionText = try parsed.value("precision") ?? "float32"
+        guard let precision = Precision(rawValue: precisionText) else {
+            throw UsageError("--precision must be float32 or float64, not '\(precisionText)'")
         }
         let alphaReports = try parsed.all("alpha-report").map { try AlphaReport(contentsOf: $0) }
         let quiet = parsed.has("quiet")
         let progress = TerminalProgress(quiet: quiet)
         let report = try AlignmentReport.compute(base: try Checkpoint(path: base), models: try models.map { try Checkpoint(path: $0) },
-                                                 methods: methods, options: options, plotTensor: try parsed.value("tensor"),
+                                                 rules: rules,
+                                                 exclude: parsed.all("exclude").isEmpty ? defaultExcludedSubstrings : parsed.all("exclude"),
+                                                 precision: precision, threads: threads, plotTensor: try parsed.value("tensor"),
                                                  progress: { progress.update($0) })
         progress.finish()
         printTable(report)
@@ -82,18 +94,18 @@ enum AnalyzeCommand {
     static func printTable(_ report: AlignmentReport) {
         let width = (["tensor", "average"] + report.tensors).map(\.count).max()!
         var header = "tensor".padding(toLength: width, withPad: " ", startingAt: 0)
-        for method in report.methods { header += method.rawValue.leftPadded(max(8, method.rawValue.count + 2)) }
+        for method in report.methods { header += method.leftPadded(max(8, method.count + 2)) }
         print("mean subspace alignment ratio over \(report.tasks.count) tasks (ε = \(SubspaceAlignment.epsilon))")
         print(header)
         for (index, tensor) in report.tensors.enumerated() {
             var line = tensor.padding(toLength: width, withPad: " ", startingAt: 0)
             for method in report.methods {
-                line += String(format: "%.4f", report.entries[method]![index].averageRatio).leftPadded(max(8, method.rawValue.count + 2))
+                line += String(format: "%.4f", report.entries[method]![index].averageRatio).leftPadded(max(8, method.count + 2))
             }
             print(line)
         }
         var line = "average".padding(toLength: width, withPad: " ", startingAt: 0)
-        for method in report.methods { line += String(format: "%.4f", report.average(method)).leftPadded(max(8, method.rawValue.count + 2)) }
+        for method in report.methods { line += String(format: "%.4f", report.average(method)).leftPadded(max(8, method.count + 2)) }
         print(line)
     }
 

@@ -41,7 +41,7 @@ enum ApplyCommand {
         let quiet = parsed.has("quiet")
         let progress = TerminalProgress(quiet: quiet)
         let tau = try Checkpoint(path: taskVector)
-        var metadata = Dictionary(tau.metadata.filter { $0.key.hasPrefix("isomerge.") && $0.key != MergeEngine.contentKey }
+        var metadata = Dictionary(tau.metadata.filter { $0.key.hasPrefix("isomerge.") && $0.key != MergePlan.contentKey }
             .map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
         metadata["isomerge.alpha"] = String(alpha)
         let report = try MergeEngine.apply(base: try Checkpoint(path: base), taskVector: tau, alpha: alpha, to: output,

@@ -1,5 +1,6 @@
 import Foundation
 import IsoMerge
+import IsoMergeDemo
 
 /// `isomerge demo`: the whole job on built-in data. Builds the demo world (base, experts, data),
 /// writes the checkpoints, merges them with every method through the same engine as real
@@ -57,31 +58,33 @@ enum DemoCommand {
         let scratch = directory + "/.scratch-\(getpid())"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        for method in MergeMethod.allCases {
-            say("merging with \(method.rawValue) …")
-            let engine = try MergeEngine(base: base, models: experts, options: MergeOptions(method: method))
+        for ruleType in MergeRules.standard.all {
+            let rule = try ruleType.init(given: [:])
+            let method = rule.name
+            say("merging with \(method) …")
+            let engine = try MergeEngine(base: base, models: experts, options: MergeOptions(rule: rule))
             let mergeStart = Date()
-            let taskVectorPath = scratch + "/tau-\(method.rawValue).safetensors"
+            let taskVectorPath = scratch + "/tau-\(method).safetensors"
             _ = try engine.writeTaskVector(to: taskVectorPath)
             let mergeSeconds = Date().timeIntervalSince(mergeStart)
             let taskVector = try Checkpoint(path: taskVectorPath)
-            let grid = method == .average ? [1.0] : method.alphaGrid
+            let grid = rule is Average ? [1.0] : ruleType.alphaGrid
             let search = try AlphaSelection.search(grid: grid) { alpha in
                 let candidate = scratch + "/candidate.safetensors"
                 _ = try MergeEngine.apply(base: base, taskVector: taskVector, alpha: alpha, to: candidate, overwrite: true)
                 let accuracies = try world.accuracies(of: try Checkpoint(path: candidate), on: .validation)
                 return zip(accuracies, expertValidation).reduce(0) { $0 + $1.0 / $1.1 } / Double(accuracies.count)
             }
-            let alphaReport = directory + "/alpha-\(method.rawValue).json"
+            let alphaReport = directory + "/alpha-\(method).json"
             try Data((AlphaReport(method: method, search: search).json + "\n").utf8).write(to: URL(fileURLWithPath: alphaReport))
             written.append(alphaReport)
-            let output = directory + "/merged_\(method.rawValue).safetensors"
+            let output = directory + "/merged_\(method).safetensors"
             _ = try MergeEngine.apply(base: base, taskVector: taskVector, alpha: search.best, to: output,
-                                      metadata: ["isomerge.method": method.rawValue, "isomerge.alpha": String(search.best)],
+                                      metadata: ["isomerge.method": method, "isomerge.alpha": String(search.best)],
                                       overwrite: true)
             written.append(output)
             // "*": the search ended at an edge it could not settle (see the α report's notes).
-            rows.append((method.rawValue, String(format: "%.2f", search.best) + (search.mayLieOutside ? "*" : " "),
+            rows.append((method, String(format: "%.2f", search.best) + (search.mayLieOutside ? "*" : " "),
                          try world.accuracies(of: try Checkpoint(path: output), on: .test), String(format: "%.2f", mergeSeconds)))
         }
 

@@ -3,58 +3,83 @@ import IsoMerge
 
 /// `isomerge merge`: merge checkpoints with one method, optionally choosing α with the user's
 /// evaluator. Settings come from `--config FILE` (a JSON object keyed by the long flag names with
-/// `_` for `-`) and from flags, which win.
+/// `_` for `-`) and from flags, which win. The methods, their hyper-parameters (flags, config keys,
+/// help, validation) and what the output records of them come from the registry of merge rules.
 enum MergeCommand {
-    static let help = """
-        usage: isomerge merge --method METHOD --base BASE --models FT1 FT2 ... --output OUT [options]
+    static func help(rules: MergeRules) -> String {
+        let methods = rules.all.map { "  " + $0.name.padding(toLength: 17, withPad: " ", startingAt: 0) + $0.summary
+            + " (default α \($0.defaultAlpha))" }
+        let parameters = rules.parameters.map { parameter, users -> String in
+            let usage: String
+            switch parameter.kind {
+            case .number: usage = parameter.flag + " X"
+            case .flag: usage = parameter.flag
+            case .strings: usage = parameter.flag + " S ..."
+            }
+            let defaultText: String
+            switch parameter.defaultValue {
+            case let .number(x): defaultText = " (default \(x))"
+            case .flag: defaultText = ""
+            case let .strings(items): defaultText = " (default: " + (items.isEmpty ? "none" : items.joined(separator: " ")) + ")"
+            }
+            return "  " + usage.padding(toLength: 25, withPad: " ", startingAt: 0) + MergeRules.list(users) + ": "
+                + parameter.meaning + defaultText
+        }
+        return """
+            usage: isomerge merge --method METHOD --base BASE --models FT1 FT2 ... --output OUT [options]
 
-        Merges fine-tuned checkpoints of one base model into one multi-task checkpoint.
-        METHOD: average, task_arithmetic, ties, tsv_m, iso_c, iso_cts (dashes accepted: iso-cts).
-        BASE, FT and OUT are .safetensors files, directories or shard indexes (OUT: a .safetensors path,
-        or a directory that receives model.safetensors or shards).
+            Merges fine-tuned checkpoints of one base model into one multi-task checkpoint.
+            BASE, FT and OUT are .safetensors files, directories or shard indexes (OUT: a .safetensors path,
+            or a directory that receives model.safetensors or shards).
 
-          --alpha A                scaling of the merged task vector (default per method: iso_c 1.3,
-                                   iso_cts 1.5, tsv_m 1.0, ties 1.0, task_arithmetic 0.3, average 1.0)
-          --common-fraction F      iso_cts: share of the rank for the common subspace (default 0.8)
-          --density D              ties: share of entries each task keeps (default 0.2)
-          --ties-per-tensor        ties: trim per tensor (mergekit) instead of over the whole model
-          --exclude SUBSTRING ...  2-D tensors whose name contains one of these use the vector rule
-                                   (default: text_projection)
-          --precision P            float32 (default) or float64 arithmetic
-          --output-dtype D         same (default), F32, F16, BF16 or F64
-          --shard-size BYTES       write shards of at most BYTES (OUT must be a directory)
-          --threads N              cores to use (default: all)
-          --save-task-vector PATH  also write the merged task vector (apply it later with 'isomerge apply')
-          --alpha-grid A:B:STEP    choose α: try A, A+STEP, … B with the evaluator, keep the best
-          --evaluate 'CMD {checkpoint}'
-                                   evaluator run per candidate ({checkpoint}: its path, also in
-                                   $ISOMERGE_CHECKPOINT); the last line of its stdout is the score
-                                   (higher is better); stops after 3 candidates without improvement,
-                                   extending the grid with the same step at an edge (docs: README)
-          --search-report FILE     write the α search's scores and outcome as JSON (also what
-                                   'isomerge analyze --alpha-report' plots)
-          --config FILE            settings as JSON, e.g. {"method": "iso_c", "models": ["a", "b"]}
-          --print-config           print the effective settings as JSON and exit
-          --overwrite              replace an existing output (never an input)
-          --quiet                  print only errors and warnings
+            METHOD (dashes accepted: iso-cts):
+            \(methods.joined(separator: "\n"))
 
-        example: isomerge merge --method iso_cts --base base.safetensors --models ft_*.safetensors --output merged.safetensors
-        """
+            method parameters:
+            \(parameters.joined(separator: "\n"))
 
-    static let options: Set<String> = ["method", "base", "output", "alpha", "common-fraction", "density", "precision",
-                                       "output-dtype", "shard-size", "threads", "save-task-vector", "alpha-grid",
-                                       "evaluate", "search-report", "config"]
-    static let multiValued: Set<String> = ["models", "exclude"]
-    static let flags: Set<String> = ["help", "print-config", "overwrite", "quiet", "ties-per-tensor"]
+              --alpha A                scaling of the merged task vector (default: the method's α above)
+              --precision P            float32 (default) or float64 arithmetic
+              --output-dtype D         same (default), F32, F16, BF16 or F64
+              --shard-size BYTES       write shards of at most BYTES (OUT must be a directory)
+              --threads N              cores to use (default: all)
+              --save-task-vector PATH  also write the merged task vector (apply it later with 'isomerge apply')
+              --alpha-grid A:B:STEP    choose α: try A, A+STEP, … B with the evaluator, keep the best
+              --evaluate 'CMD {checkpoint}'
+                                       evaluator run per candidate ({checkpoint}: its path, also in
+                                       $ISOMERGE_CHECKPOINT); the last line of its stdout is the score
+                                       (higher is better); stops after 3 candidates without improvement,
+                                       extending the grid with the same step at an edge (docs: README)
+              --search-report FILE     write the α search's scores and outcome as JSON (also what
+                                       'isomerge analyze --alpha-report' plots)
+              --config FILE            settings as JSON, e.g. {"method": "iso_c", "models": ["a", "b"]}
+              --print-config           print the effective settings as JSON and exit
+              --overwrite              replace an existing output (never an input)
+              --quiet                  print only errors and warnings
 
-    static func run(_ arguments: [String]) throws {
+            example: isomerge merge --method iso_cts --base base.safetensors --models ft_*.safetensors --output merged.safetensors
+            """
+    }
+
+    static func run(_ arguments: [String], rules: MergeRules = .standard) throws {
+        var options: Set<String> = ["method", "base", "output", "alpha", "precision", "output-dtype", "shard-size", "threads",
+                                    "save-task-vector", "alpha-grid", "evaluate", "search-report", "config"]
+        var multiValued: Set<String> = ["models"]
+        var flags: Set<String> = ["help", "print-config", "overwrite", "quiet"]
+        for (parameter, _) in rules.parameters {
+            switch parameter.kind {
+            case .number: options.insert(parameter.name)
+            case .flag: flags.insert(parameter.name)
+            case .strings: multiValued.insert(parameter.name)
+            }
+        }
         let parsed = try Arguments(arguments, options: options, multiValued: multiValued, flags: flags)
         if parsed.has("help") {
-            print(help)
+            print(help(rules: rules))
             return
         }
-        guard parsed.positional.isEmpty else { throw UsageError("unexpected argument '\(parsed.positional[0])'\n\n\(help)") }
-        var settings = MergeSettings()
+        guard parsed.positional.isEmpty else { throw UsageError("unexpected argument '\(parsed.positional[0])'\n\n\(help(rules: rules))") }
+        var settings = MergeSettings(rules: rules)
         if let config = try parsed.value("config") { try settings.load(config: config) }
         try settings.apply(parsed)
         if parsed.has("print-config") {
@@ -67,15 +92,14 @@ enum MergeCommand {
 
 /// The effective settings of a merge, from a config file and flags.
 struct MergeSettings {
+    let rules: MergeRules
     var method: String?
     var base: String?
     var models: [String] = []
     var output: String?
     var alpha: Double?
-    var commonFraction: Double?
-    var density: Double?
-    var tiesPerTensor = false
-    var exclude: [String]?
+    /// The method parameters given, by parameter name; the rest take their defaults.
+    var parameters: [String: MergeParameterValue] = [:]
     var precision = "float32"
     var outputDType = "same"
     var shardSize: Int?
@@ -87,9 +111,13 @@ struct MergeSettings {
     var overwrite = false
     var quiet = false
 
-    static let keys = ["method", "base", "models", "output", "alpha", "common_fraction", "density", "ties_per_tensor",
-                       "exclude", "precision", "output_dtype", "shard_size", "threads", "save_task_vector", "alpha_grid",
-                       "evaluate", "search_report", "overwrite", "quiet"]
+    init(rules: MergeRules = .standard) { self.rules = rules }
+
+    /// The config file's keys: the merge's own, then every rule parameter's.
+    var keys: [String] {
+        ["method", "base", "models", "output", "alpha", "precision", "output_dtype", "shard_size", "threads", "save_task_vector",
+         "alpha_grid", "evaluate", "search_report", "overwrite", "quiet"] + rules.parameters.map(\.parameter.configKey)
+    }
 
     /// Reads a JSON config; unknown keys and wrong types are usage errors naming the key.
     mutating func load(config path: String) throws {
@@ -127,10 +155,6 @@ struct MergeSettings {
             case "models": models = try strings()
             case "output": output = try string()
             case "alpha": alpha = try number()
-            case "common_fraction": commonFraction = try number()
-            case "density": density = try number()
-            case "ties_per_tensor": tiesPerTensor = try bool()
-            case "exclude": exclude = try strings()
             case "precision": precision = try string()
             case "output_dtype": outputDType = try string()
             case "shard_size": shardSize = try integer()
@@ -142,7 +166,14 @@ struct MergeSettings {
             case "overwrite": overwrite = try bool()
             case "quiet": quiet = try bool()
             default:
-                throw UsageError("\(path): unknown key \"\(key)\" (known: \(MergeSettings.keys.joined(separator: ", ")))")
+                guard let parameter = rules.parameters.first(where: { $0.parameter.configKey == key })?.parameter else {
+                    throw UsageError("\(path): unknown key \"\(key)\" (known: \(keys.joined(separator: ", ")))")
+                }
+                switch parameter.kind {
+                case .number: parameters[parameter.name] = .number(try number())
+                case .flag: parameters[parameter.name] = .flag(try bool())
+                case .strings: parameters[parameter.name] = .strings(try strings())
+                }
             }
         }
     }
@@ -164,10 +195,13 @@ struct MergeSettings {
         if !parsed.all("models").isEmpty { models = parsed.all("models") }
         output = try parsed.value("output") ?? output
         alpha = try number("alpha") ?? alpha
-        commonFraction = try number("common-fraction") ?? commonFraction
-        density = try number("density") ?? density
-        if parsed.has("ties-per-tensor") { tiesPerTensor = true }
-        if !parsed.all("exclude").isEmpty { exclude = parsed.all("exclude") }
+        for (parameter, _) in rules.parameters {
+            switch parameter.kind {
+            case .number: if let x = try number(parameter.name) { parameters[parameter.name] = .number(x) }
+            case .flag: if parsed.has(parameter.name) { parameters[parameter.name] = .flag(true) }
+            case .strings: if !parsed.all(parameter.name).isEmpty { parameters[parameter.name] = .strings(parsed.all(parameter.name)) }
+            }
+        }
         precision = try parsed.value("precision") ?? precision
         outputDType = try parsed.value("output-dtype") ?? outputDType
         shardSize = try integer("shard-size") ?? shardSize
@@ -184,16 +218,12 @@ struct MergeSettings {
     var json: String {
         var members: [(key: String, value: JSONValue)] = []
         func add(_ key: String, _ value: JSONValue?) { if let value { members.append((key, value)) } }
-        func number(_ x: Double?) -> JSONValue? { x.map { .number(String($0)) } }
         add("method", method.map { .string($0) })
         add("base", base.map { .string($0) })
         add("models", .array(models.map { .string($0) }))
         add("output", output.map { .string($0) })
-        add("alpha", number(alpha))
-        add("common_fraction", number(commonFraction))
-        add("density", number(density))
-        add("ties_per_tensor", .bool(tiesPerTensor))
-        add("exclude", exclude.map { .array($0.map { .string($0) }) })
+        add("alpha", alpha.map { .number(String($0)) })
+        for (parameter, _) in rules.parameters { add(parameter.configKey, parameters[parameter.name]?.json) }
         add("precision", .string(precision))
         add("output_dtype", .string(outputDType))
         add("shard_size", shardSize.map { .number(String($0)) })
@@ -207,34 +237,24 @@ struct MergeSettings {
         return "{\n" + members.map { "  \(JSONValue.quote($0.key)): \($0.value.serialized)" }.joined(separator: ",\n") + "\n}"
     }
 
+    /// The rule the settings name, with the parameters given that it declares.
+    func rule() throws(UsageError) -> any MergeRule {
+        guard let name = method else { throw UsageError("--method is required (\(MergeRules.list(rules.names)))") }
+        do {
+            return try rules.make(name, given: parameters, ignoringUndeclared: true)
+        } catch {
+            throw UsageError(error.description)
+        }
+    }
+
     /// Checks the settings and builds the library's options.
     func options() throws -> MergeOptions {
-        guard let name = method else { throw UsageError("--method is required (average, task_arithmetic, ties, tsv_m, iso_c, iso_cts)") }
-        guard let method = MergeMethod(name: name) else {
-            throw UsageError("unknown method '\(name)' (choose average, task_arithmetic, ties, tsv_m, iso_c or iso_cts)")
-        }
-        var options = MergeOptions(method: method)
+        var options = MergeOptions(rule: try rule())
         options.alpha = alpha
-        if let density {
-            guard density > 0 && density <= 1 else {
-                throw UsageError("--density must be in (0, 1] (the share of entries each task keeps, e.g. 0.2), not \(density)")
-            }
-            options.density = density
+        guard let precision = Precision(rawValue: precision) else {
+            throw UsageError("--precision must be float32 or float64, not '\(self.precision)'")
         }
-        if let commonFraction {
-            guard commonFraction >= 0 && commonFraction <= 1 else {
-                throw UsageError("--common-fraction must be in [0, 1] (the share of the rank for the common subspace, e.g. 0.8), "
-                                 + "not \(commonFraction)")
-            }
-            options.commonFraction = commonFraction
-        }
-        options.tiesPerTensor = tiesPerTensor
-        if let exclude { options.excludedSubstrings = exclude }
-        switch precision {
-        case "float32": options.doublePrecision = false
-        case "float64": options.doublePrecision = true
-        default: throw UsageError("--precision must be float32 or float64, not '\(precision)'")
-        }
+        options.precision = precision
         switch outputDType.uppercased() {
         case "SAME": options.outputDType = nil
         case "F32", "F16", "BF16", "F64": options.outputDType = DType(rawValue: outputDType.uppercased())
@@ -248,13 +268,11 @@ struct MergeSettings {
         return options
     }
 
-    /// Parameters given that the method does not use.
-    func ignoredParameters(for method: MergeMethod) -> [String] {
-        var ignored: [String] = []
-        if density != nil && method != .ties { ignored.append("--density is used only by ties") }
-        if tiesPerTensor && method != .ties { ignored.append("--ties-per-tensor is used only by ties") }
-        if commonFraction != nil && method != .isoCTS { ignored.append("--common-fraction is used only by iso_cts") }
-        if exclude != nil && !method.usesMatrixPath { ignored.append("--exclude matters only to tsv_m, iso_c and iso_cts") }
+    /// Parameters given that the method does not declare.
+    func ignoredParameters(for rule: any MergeRule) -> [String] {
+        let declared = Set(type(of: rule).parameters.map(\.name))
+        var ignored = rules.parameters.filter { parameters[$0.parameter.name] != nil && !declared.contains($0.parameter.name) }
+            .map { "\($0.parameter.flag) is used only by \(MergeRules.list($0.rules))" }
         if alpha != nil && alphaGrid != nil { ignored.append("--alpha is replaced by the --alpha-grid search") }
         return ignored
     }
@@ -272,7 +290,7 @@ struct MergeSettings {
         if let saveTaskVector, OutputTarget(output).overlaps(OutputTarget(saveTaskVector)) {
             throw UsageError("--output \(output) and --save-task-vector \(saveTaskVector) would write over each other; give two separate places")
         }
-        for warning in ignoredParameters(for: options.method) { printError("warning: \(warning); ignored for \(options.method.rawValue)") }
+        for warning in ignoredParameters(for: options.rule) { printError("warning: \(warning); ignored for \(options.rule.name)") }
         let baseCheckpoint = try Checkpoint(path: base)
         let modelCheckpoints = try models.map { try Checkpoint(path: $0) }
         for warning in Self.repeatedInputs(base: baseCheckpoint, models: modelCheckpoints) { printError("warning: \(warning)") }
@@ -291,7 +309,7 @@ struct MergeSettings {
                                          metadata: metadata, saveTaskVector: saveTaskVector, progress: progress).run()
             for note in result.search.notes { printError("note: α search: \(note)") }
             if let searchReport {
-                let report = AlphaReport(method: options.method, search: result.search).json + "\n"
+                let report = AlphaReport(method: options.rule.name, search: result.search).json + "\n"
                 do {
                     try Data(report.utf8).write(to: URL(fileURLWithPath: searchReport), options: .atomic)
                 } catch {
@@ -352,22 +370,12 @@ struct MergeSettings {
                      formatBytes(peakMemoryBytes()), formatBytes(size), outputs.joined(separator: ", ")))
     }
 
-    /// What produced the checkpoint, stored in its `__metadata__`.
+    /// What produced the checkpoint, stored in its `__metadata__`: the tool, the inputs, and the
+    /// method with every parameter it declares.
     func provenance(options: MergeOptions) -> [String: String] {
-        var metadata = ["isomerge.version": IsoMerge.version, "isomerge.method": options.method.rawValue,
-                        "isomerge.base": base ?? "", "isomerge.models": JSONValue.array(models.map { .string($0) }).serialized,
-                        "isomerge.precision": precision]
-        switch options.method {
-        case .ties:
-            metadata["isomerge.density"] = String(options.density)
-            metadata["isomerge.ties_scope"] = options.tiesPerTensor ? "per_tensor" : "whole_model"
-        case .isoCTS: metadata["isomerge.common_fraction"] = String(options.commonFraction)
-        default: break
-        }
-        if options.method.usesMatrixPath {
-            metadata["isomerge.exclude"] = JSONValue.array(options.excludedSubstrings.map { .string($0) }).serialized
-        }
-        return metadata
+        ["isomerge.version": IsoMerge.version, "isomerge.method": options.rule.name, "isomerge.base": base ?? "",
+         "isomerge.models": JSONValue.array(models.map { .string($0) }).serialized, "isomerge.precision": precision]
+            .merging(options.rule.provenance) { first, _ in first }
     }
 
     /// START:STOP:STEP, inclusive of STOP.

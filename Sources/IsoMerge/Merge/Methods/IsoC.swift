@@ -4,8 +4,18 @@ import Linalg
 /// M = Σ_t τ_t = U·diag(σ)·Vᵀ, τ_M = σ̄·U·Vᵀ where σ̄ = (1/r)·Σσᵢ over all r = min(m, n) values.
 /// The spectrum of the sum is flattened to its mean, so no task's directions are drowned by
 /// another's larger singular values. Rank rule relative to σ₁(M). Cost: one SVD and one GEMM.
-enum IsoC {
-    static func merge<T: LinalgScalar>(_ taskVectors: [Matrix<T>], threads: Int?) throws -> Matrix<T> {
+public struct IsoC: MatrixMergeRule {
+    public static let name = "iso_c"
+    public static let summary = "isotropic merge in the common subspace (the paper's Iso-C)"
+    /// The paper's ViT-B/32 optimum.
+    public static let defaultAlpha = 1.3
+    public static let alphaGrid = tenthsAlphaGrid
+    public static let parameters = [excludeParameter]
+
+    public let parameters: MergeParameterValues
+    public init(parameters: MergeParameterValues) { self.parameters = parameters }
+
+    public func mergeMatrices<T: LinalgScalar>(_ taskVectors: [Matrix<T>], threads: Int?) throws -> Matrix<T> {
         let total = Matrix(rows: taskVectors[0].rows, columns: taskVectors[0].columns,
                            elements: VectorRules.sum(taskVectors.map(\.elements)))
         let r = min(total.rows, total.columns)

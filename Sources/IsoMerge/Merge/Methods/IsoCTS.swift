@@ -20,7 +20,30 @@ import Linalg
 /// ones: the SVD of the small (m − k) × n matrix U_⊥ᵀ·τ_t gives τ̄_t's (Ū = U_⊥·W, same σ and V)
 /// — an exact identity, and a fifth of the work at f = 0.8. Tall matrices take the leading-vector
 /// SVD of τ̄_t itself.
-enum IsoCTS {
+public struct IsoCTS: MatrixMergeRule {
+    public static let name = "iso_cts"
+    public static let summary = "isotropic merge in common and task-specific subspaces (the paper's Iso-CTS)"
+    /// The paper's ViT-B/32 optimum.
+    public static let defaultAlpha = 1.5
+    public static let alphaGrid = tenthsAlphaGrid
+    public static let commonFraction = MergeParameter(
+        name: "common-fraction", kind: .number(.closed(0, 1)), defaultValue: .number(0.8),
+        meaning: "the share of the rank for the common subspace", example: "0.8")
+    public static let parameters = [commonFraction, excludeParameter]
+
+    public let parameters: MergeParameterValues
+    public init(parameters: MergeParameterValues) { self.parameters = parameters }
+    public init(commonFraction: Double = 0.8, exclude: [String] = defaultExcludedSubstrings) throws(MergeError) {
+        try self.init(given: ["common-fraction": .number(commonFraction), "exclude": .strings(exclude)])
+    }
+
+    /// f, the share of the rank given to the common subspace.
+    public var fraction: Double { parameters[number: Self.commonFraction] }
+
+    public func mergeMatrices<T: LinalgScalar>(_ taskVectors: [Matrix<T>], threads: Int?) throws -> Matrix<T> {
+        try Self.merge(taskVectors, fraction: fraction, threads: threads)
+    }
+
     /// (k, s) for rank r, T tasks and common fraction f.
     static func sizes(rank r: Int, tasks: Int, fraction: Double) -> (common: Int, perTask: Int) {
         let k0 = Int((Double(r) * fraction).rounded(.down))

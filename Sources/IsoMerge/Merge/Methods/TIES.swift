@@ -10,8 +10,44 @@ import Linalg
 ///
 /// The thresholds are exact: a radix selection on the magnitudes' bit patterns (monotone for
 /// non-negative floats) narrows each task's k-th value 16 bits per streaming pass, with one
-/// 65,536-bin histogram per task — 2 passes for Float, 4 for Double — in bounded memory.
-enum TIES {
+/// 65,536-bin histogram per task — 2 passes for Float, 4 for Double — in bounded memory
+/// (`modelStatistics`). With `ties-per-tensor`, mergekit's variant: thresholds and majority sign
+/// from each tensor alone, no pre-pass.
+public struct TIES: MergeRule {
+    public static let name = "ties"
+    public static let summary = "trim, elect sign, disjoint merge (TIES)"
+    public static let defaultAlpha = 1.0
+    public static let alphaGrid = thirtiethsAlphaGrid
+    public static let density = MergeParameter(
+        name: "density", kind: .number(.openClosed(0, 1)), defaultValue: .number(0.2),
+        meaning: "the share of entries each task keeps", example: "0.2")
+    public static let perTensor = MergeParameter(
+        name: "ties-per-tensor", kind: .flag, defaultValue: .flag(false),
+        meaning: "trim per tensor (mergekit) instead of over the whole model",
+        record: .choice(key: "ties_scope", on: "per_tensor", off: "whole_model"))
+    public static let parameters = [density, perTensor]
+
+    public let parameters: MergeParameterValues
+    public init(parameters: MergeParameterValues) { self.parameters = parameters }
+    public init(density: Double = 0.2, perTensor: Bool = false) throws(MergeError) {
+        try self.init(given: ["density": .number(density), "ties-per-tensor": .flag(perTensor)])
+    }
+
+    /// K, the share of entries each task keeps.
+    public var keptShare: Double { parameters[number: Self.density] }
+    /// Whether thresholds and signs come from each tensor alone.
+    public var trimsPerTensor: Bool { parameters[flag: Self.perTensor] }
+
+    /// The whole-model pre-pass's result (nil when trimming per tensor).
+    public func modelStatistics<T: LinalgScalar>(_ source: TaskVectorSource<T>) throws -> TIESStatistics? {
+        trimsPerTensor ? nil : try TIESStatistics(source, density: keptShare)
+    }
+
+    public func mergeVectors<T: LinalgScalar>(_ taskVectors: [[T]], statistics: TIESStatistics?) -> [T] {
+        guard let statistics else { return Self.mergePerTensor(taskVectors, density: keptShare) }
+        return Self.merge(taskVectors, thresholds: statistics.thresholds.map { T($0) }, majority: statistics.majority)
+    }
+
     /// The number of entries to cut so that ⌊d·K⌋ remain, as the reference computes it; 0 when K ≥ 1.
     static func rank(entries d: Int, density: Double) -> Int {
         density >= 1 ? 0 : d - Int((Double(d) * density).rounded(.down))

@@ -8,8 +8,17 @@ import Linalg
 /// steps, which leave them out anyway, and left in they would be values no rounding-aware rule
 /// could tell from noise. Cost: T SVDs with the vectors of the top s values only (`TruncatedSVD`),
 /// two polar SVDs of m × Σlive and Σlive × n, GEMMs.
-enum TSVM {
-    static func merge<T: LinalgScalar>(_ taskVectors: [Matrix<T>], threads: Int?) throws -> Matrix<T> {
+public struct TSVM: MatrixMergeRule {
+    public static let name = "tsv_m"
+    public static let summary = "task singular vectors merge (TSV-M)"
+    public static let defaultAlpha = 1.0
+    public static let alphaGrid = tenthsAlphaGrid
+    public static let parameters = [excludeParameter]
+
+    public let parameters: MergeParameterValues
+    public init(parameters: MergeParameterValues) { self.parameters = parameters }
+
+    public func mergeMatrices<T: LinalgScalar>(_ taskVectors: [Matrix<T>], threads: Int?) throws -> Matrix<T> {
         let (m, n) = (taskVectors[0].rows, taskVectors[0].columns)
         let s = min(m, n) / taskVectors.count
         var triplets = StackedTriplets<T>(rows: m, columns: n)

@@ -1,4 +1,5 @@
 import Foundation
+import IsoMerge
 
 extension AnalysisFigure {
     /// Mean SAR over tensors of each task, methods side by side within each task (a dot plot: no
@@ -7,7 +8,7 @@ extension AnalysisFigure {
         let tasks = report.tasks.map { ($0 as NSString).deletingPathExtension }
         let offsets = sideBySideOffsets(report.methods.count, spread: 0.5)
         let series = report.methods.enumerated().map { k, method in
-            SVGChart.Series(name: method.rawValue, style: method.plotStyle,
+            SVGChart.Series(name: method, style: SeriesStyle.method(method),
                             points: report.perTask(method).enumerated().map { (Double($0.offset) + offsets[k], $0.element) },
                             connected: false)
         }

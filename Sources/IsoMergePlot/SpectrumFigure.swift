@@ -1,4 +1,5 @@
 import Foundation
+import IsoMerge
 
 extension AnalysisFigure {
     /// Singular values below this fraction of the largest are left out: they are rounding noise
@@ -16,7 +17,7 @@ extension AnalysisFigure {
         let every = max(1, count / 8)
         let series = methods.enumerated().map { k, method in
             let sigma = report.spectra[method]!
-            return SVGChart.Series(name: method.rawValue, style: method.plotStyle,
+            return SVGChart.Series(name: method, style: SeriesStyle.method(method),
                                    points: sigma.enumerated().map { (Double($0.offset + 1), $0.element >= floor ? $0.element : .nan) },
                                    connected: true, markerEvery: every, markerOffset: k * every / max(1, methods.count))
         }

@@ -1,3 +1,5 @@
+import IsoMerge
+
 /// The figures of `isomerge analyze`, each an SVG document with every method in its fixed
 /// `plotStyle` and a legend of exactly the methods it shows, in the order given.
 public enum AnalysisFigure {

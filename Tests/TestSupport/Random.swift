@@ -1,11 +1,11 @@
 import Linalg
 
 /// Every test input is reproducible from a seed.
-typealias SeededGenerator = SplitMix64
+public typealias SeededGenerator = SplitMix64
 
 extension Matrix {
     /// Entries uniform in [-1, 1].
-    static func random(rows: Int, columns: Int, using generator: inout SeededGenerator) -> Matrix {
+    public static func random(rows: Int, columns: Int, using generator: inout SeededGenerator) -> Matrix {
         Matrix(rows: rows, columns: columns) { _, _ in Scalar(Double.random(in: -1...1, using: &generator)) }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import IsoMerge
 import Linalg
 
 /// A small multi-task world built deterministically from a seed, for `isomerge demo`.

@@ -1,3 +1,5 @@
+import IsoMerge
+
 extension AnalysisFigure {
     /// Mean SAR over tasks of every matrix-path tensor, labelled `block.kind`, in natural name
     /// order with each block shaded and numbered, one marker per method side by side (no lines: the
@@ -9,7 +11,7 @@ extension AnalysisFigure {
         let offsets = sideBySideOffsets(report.methods.count, spread: 0.45)
         let series = report.methods.enumerated().map { k, method in
             let entries = report.entries[method]!
-            return SVGChart.Series(name: method.rawValue, style: method.plotStyle,
+            return SVGChart.Series(name: method, style: SeriesStyle.method(method),
                                    points: order.enumerated().map { (Double($0.offset) + offsets[k], entries[$0.element].averageRatio) },
                                    connected: false)
         }

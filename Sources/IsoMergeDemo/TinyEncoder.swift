@@ -1,3 +1,4 @@
+import IsoMerge
 import Linalg
 
 /// The demo's model: a two-layer encoder x ↦ W₂·relu(W₁x + b₁) + b₂ (the part that is fine-tuned

@@ -11,7 +11,7 @@ public enum MemoryTuning {
     /// pad (a heap whose free top is within it is kept, secondary heaps included), and one arena
     /// (a block freed by one thread is reusable by every other; the hot loops do not allocate, so
     /// threads do not contend). Peak RSS stays the largest set of arrays alive at once; the pad is
-    /// address space, not memory. Call it once, before starting threads. No effect off Linux.
+    /// address space, not memory. Call it first thing. No effect off Linux.
     public static func reuseFreedMemory() {
         #if os(Linux)
         // malloc.h's M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD and M_ARENA_MAX (not exported by the Glibc module).

@@ -10,13 +10,17 @@ public struct Bidiagonalization<T: LinalgScalar> {
     /// Left reflector vectors below the diagonal, right reflector vectors right of the
     /// superdiagonal (diagonal and superdiagonal hold B).
     public private(set) var factors: Matrix<T>
-    /// B's diagonal (n) and superdiagonal (n − 1).
+    /// B's diagonal, n values.
     public private(set) var diagonal: [T]
+    /// B's superdiagonal, n − 1 values.
     public private(set) var superdiagonal: [T]
-    /// Scalars of the left (n) and right (n − 1) reflectors.
+    /// The scalars τ of the left reflectors (Q), n values.
     public private(set) var tauQ: [T]
+    /// The scalars τ of the right reflectors (P), n − 1 values.
     public private(set) var tauP: [T]
 
+    /// Reduces `a` (m ≥ n) in panels of `blockSize` columns, the trailing updates on `threads`
+    /// threads (nil: ``Parallelism/maximumThreads``).
     @_specialize(exported: true, where T == Float)
     @_specialize(exported: true, where T == Double)
     public init(_ a: Matrix<T>, blockSize: Int = 32, threads: Int? = nil) {

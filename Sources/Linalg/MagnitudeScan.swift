@@ -2,7 +2,7 @@
 /// magnitudes order like unsigned integers and every NaN or ∞ is at least the all-ones exponent,
 /// so a single running maximum gives both the largest magnitude and whether all are finite.
 /// (Written on the concrete integer lane types: generic SIMD comparisons do not compile to
-/// vector instructions, and a scalar `isFinite` loop cost ~3 % of a TSV-M merge.)
+/// vector instructions.)
 
 /// max |xᵢ| (meaningful only when all are finite) and whether all xᵢ are finite.
 @_specialize(exported: true, where T == Float)

@@ -4,7 +4,9 @@
 /// Computation happens on views (`MatrixView`, `MutableMatrixView`): borrowed pointers with
 /// strides, valid only inside the `withView`/`withMutableView` closure that hands them out.
 public struct Matrix<Scalar: LinalgScalar>: Sendable, Equatable {
+    /// The number of rows, m.
     public let rows: Int
+    /// The number of columns, n.
     public let columns: Int
     /// The elements, row after row: element (i, j) is `elements[i * columns + j]`.
     public internal(set) var elements: [Scalar]
@@ -43,6 +45,7 @@ public struct Matrix<Scalar: LinalgScalar>: Sendable, Equatable {
         Matrix(rows: n, columns: n) { i, j in i == j ? 1 : 0 }
     }
 
+    /// Element (`row`, `column`); both must be in range.
     public subscript(row: Int, column: Int) -> Scalar {
         get {
             precondition(row >= 0 && row < rows && column >= 0 && column < columns, "index out of range")
@@ -107,12 +110,19 @@ func emptyBase<Scalar>() -> UnsafePointer<Scalar> {
 /// `base[i * rowStride + j * columnStride]`. Transposition swaps the strides, so `op(A)` of BLAS
 /// is just `a.transposed`. The view borrows memory it does not own.
 public struct MatrixView<Scalar: LinalgScalar>: @unchecked Sendable {
+    /// The address of element (0, 0).
     public let base: UnsafePointer<Scalar>
+    /// The number of rows.
     public let rows: Int
+    /// The number of columns.
     public let columns: Int
+    /// The distance, in elements, from one row to the next.
     public let rowStride: Int
+    /// The distance, in elements, from one column to the next.
     public let columnStride: Int
 
+    /// A view of `rows` × `columns` elements at `base` with the given strides (any, even zero or
+    /// negative, as long as every element addressed is valid while the view is used).
     public init(base: UnsafePointer<Scalar>, rows: Int, columns: Int, rowStride: Int, columnStride: Int) {
         precondition(rows >= 0 && columns >= 0, "view dimensions must be non-negative")
         self.base = base
@@ -127,6 +137,7 @@ public struct MatrixView<Scalar: LinalgScalar>: @unchecked Sendable {
         MatrixView(base: base, rows: columns, columns: rows, rowStride: columnStride, columnStride: rowStride)
     }
 
+    /// Element (`row`, `column`), unchecked.
     @inlinable
     public subscript(row: Int, column: Int) -> Scalar {
         base[row &* rowStride &+ column &* columnStride]
@@ -144,11 +155,16 @@ public struct MatrixView<Scalar: LinalgScalar>: @unchecked Sendable {
 /// A mutable row-major window: element (i, j) is at `base[i * leadingDimension + j]`.
 /// Outputs are always row-major so that the kernels can store whole vectors along a row.
 public struct MutableMatrixView<Scalar: LinalgScalar>: @unchecked Sendable {
+    /// The address of element (0, 0).
     public let base: UnsafeMutablePointer<Scalar>
+    /// The number of rows.
     public let rows: Int
+    /// The number of columns.
     public let columns: Int
+    /// The distance, in elements, from one row to the next (≥ columns when there are two rows or more).
     public let leadingDimension: Int
 
+    /// A view of `rows` × `columns` elements at `base`, rows `leadingDimension` elements apart.
     public init(base: UnsafeMutablePointer<Scalar>, rows: Int, columns: Int, leadingDimension: Int) {
         precondition(rows >= 0 && columns >= 0 && (rows <= 1 || leadingDimension >= columns),
                      "a row-major view needs leadingDimension ≥ columns")
@@ -158,6 +174,7 @@ public struct MutableMatrixView<Scalar: LinalgScalar>: @unchecked Sendable {
         self.leadingDimension = leadingDimension
     }
 
+    /// Element (`row`, `column`), unchecked; writable through the view.
     @inlinable
     public subscript(row: Int, column: Int) -> Scalar {
         get { base[row &* leadingDimension &+ column] }

@@ -104,13 +104,20 @@ final class GEMMTests: XCTestCase {
         }
     }
 
-    /// Several k-blocks, several m- and n-blocks, partial tiles everywhere.
+    /// Several k-blocks, several m- and n-blocks, partial tiles everywhere, for every candidate at
+    /// its own blocking.
     func testLargerThanOneCacheBlock() {
         var generator = SeededGenerator(seed: 3)
         for kernel in Float.microKernelCandidates {
-            let blocking = Blocking(kernel: kernel)
+            let blocking = kernel.blocking
             check(Float.self, m: blocking.mc + 7, n: 2 * kernel.columns + 5, k: blocking.kc + 9,
                   transposeA: false, transposeB: true, alpha: 1.5, beta: -1, kernel: kernel, threads: 2,
+                  generator: &generator)
+        }
+        for kernel in Double.microKernelCandidates {
+            let blocking = kernel.blocking
+            check(Double.self, m: blocking.mc + 5, n: 2 * kernel.columns + 3, k: blocking.kc + 11,
+                  transposeA: true, transposeB: false, alpha: 1, beta: 0, kernel: kernel, threads: 2,
                   generator: &generator)
         }
         check(Double.self, m: 300, n: 290, k: 600, transposeA: true, transposeB: false, alpha: 1, beta: 0,
@@ -134,8 +141,26 @@ final class GEMMTests: XCTestCase {
         }
     }
 
-    func testSelectedKernelIsACandidate() {
-        XCTAssertTrue(Float.microKernelCandidates.contains { $0.name == Float.microKernel.name })
-        XCTAssertTrue(Double.microKernelCandidates.contains { $0.name == Double.microKernel.name })
+    /// Every candidate's blocking holds whole tiles (mc a multiple of mr, nc of nr) and keeps its
+    /// B̃ micro-panel within the 96 KiB it is sized for.
+    func testEveryCandidateBlockingHoldsWholeTilesWithinItsCacheBudget() {
+        func checkBlocking<T: LinalgScalar>(_ kernels: [MicroKernel<T>]) {
+            for kernel in kernels {
+                let blocking = kernel.blocking
+                XCTAssert(blocking.mc > 0 && blocking.mc % kernel.rows == 0, "\(kernel.name): mc = \(blocking.mc)")
+                XCTAssert(blocking.nc > 0 && blocking.nc % kernel.columns == 0, "\(kernel.name): nc = \(blocking.nc)")
+                XCTAssert(blocking.kc > 0 && blocking.kc * kernel.columns * MemoryLayout<T>.stride <= 96 * 1024,
+                          "\(kernel.name): kc = \(blocking.kc)")
+            }
+        }
+        checkBlocking(Float.microKernelCandidates)
+        checkBlocking(Double.microKernelCandidates)
+    }
+
+    /// The selection keeps the highest measured rate, and the last candidate among equal rates.
+    func testSelectionKeepsTheHighestRate() {
+        XCTAssertEqual(MicroKernel<Float>.indexOfFastest(rates: [1, 3, 2]), 1)
+        XCTAssertEqual(MicroKernel<Float>.indexOfFastest(rates: [2, 1, 2]), 2)
+        XCTAssertEqual(MicroKernel<Double>.indexOfFastest(rates: [5]), 0)
     }
 }

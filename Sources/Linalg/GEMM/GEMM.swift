@@ -6,10 +6,11 @@ import Synchronization
 /// When β = 0, C is overwritten without being read (NaNs in C do not propagate). Shapes with a
 /// zero dimension are fine. The result is bitwise independent of `threads`.
 ///
-/// Algorithm (Goto/BLIS): five loops around a register-tile micro-kernel. B is packed in kc×nc
-/// blocks, A in mc×kc blocks, both into per-thread aligned buffers reused across calls; the
-/// micro-kernel then runs 6×nr tiles from the packed panels. Two threads split C into
-/// row (or column) bands; products under ~10⁶ flops stay on one thread.
+/// Algorithm (Goto/BLIS): five loops around a register-tile micro-kernel (`LinalgScalar.microKernel`),
+/// with the cache blocking that kernel declares. B is packed in kc×nc blocks, A in mc×kc blocks,
+/// both into per-thread aligned buffers reused across calls; the micro-kernel then runs mr×nr
+/// tiles from the packed panels. Threads split C into row (or column) bands aligned to the tile;
+/// products under 10⁶ flops stay on one thread. Cost: 2mnk flops.
 @_specialize(exported: true, where T == Float)
 @_specialize(exported: true, where T == Double)
 public func gemm<T: LinalgScalar>(_ a: MatrixView<T>, _ b: MatrixView<T>, into c: MutableMatrixView<T>,
@@ -84,24 +85,17 @@ func scale<T: LinalgScalar>(_ c: MutableMatrixView<T>, by beta: T) {
     }
 }
 
-/// Cache blocking for a kernel: kc·nr·size ≈ the B̃ micro-panel kept hot in L1/L2, mc·kc·size the
-/// Ã block in L2, kc·nc·size the B̃ block in L2/L3.
-struct Blocking {
-    let kc: Int, mc: Int, nc: Int
-
-    init<T>(kernel: MicroKernel<T>) {
-        kc = 96 * 1024 / (kernel.columns * MemoryLayout<T>.stride) / 8 * 8
-        mc = 32 * kernel.rows
-        nc = max(1, 4096 / kernel.columns) * kernel.columns
-    }
-}
-
-/// The single-threaded five-loop algorithm on one band of C.
+/// The single-threaded five-loop algorithm on one band of C, with the kernel's register tile
+/// (mr×nr) and cache blocking (mc, kc, nc): for each nc-column block of B (loop 5) and each
+/// kc-deep slice of it (loop 4), pack B̃; for each mc-row block of A (loop 3), pack Ã; then run
+/// the tile over the block's nr-column (loop 2) and mr-row (loop 1) micro-panels. Partial tiles at
+/// the edges run into a scratch tile and are merged with `mergeEdgeTile`. Cost: 2mnk flops, plus
+/// packing: B once, A once per nc-block.
 func blockedGEMM<T: LinalgScalar>(_ a: MatrixView<T>, _ b: MatrixView<T>, into c: MutableMatrixView<T>,
                                   alpha: T, beta: T, kernel: MicroKernel<T>, workspace: GEMMWorkspace) {
     let (m, n, k) = (c.rows, c.columns, a.columns)
     let (mr, nr) = (kernel.rows, kernel.columns)
-    let blocking = Blocking(kernel: kernel)
+    let blocking = kernel.blocking
     let kcMax = min(blocking.kc, k)
     let packedA = workspace.buffer(0, count: roundUp(min(blocking.mc, m), mr) * kcMax, as: T.self)
     let packedB = workspace.buffer(1, count: roundUp(min(blocking.nc, n), nr) * kcMax, as: T.self)

@@ -91,7 +91,7 @@ func axpy4<T: LinalgScalar>(_ a: (T, T, T, T), _ c: (UnsafePointer<T>, UnsafePoi
 }
 
 /// The sum of a vector's lanes by pairwise halving (the generic `sum()` is not specialized for
-/// every lane type and showed up in profiles).
+/// every lane type).
 @inline(__always)
 func horizontalSum<T: LinalgScalar>(_ v: Lanes<T>) -> T {
     let h8 = v.lowHalf + v.highHalf
@@ -146,8 +146,8 @@ func axpy4<T: LinalgScalar>(_ a: (T, T, T, T), _ x: UnsafePointer<T>,
 /// β = 0 overwrites y without reading it. Row-major A runs as m dot products; column-major
 /// (a transposed view) as n axpys; other strides element by element. Cost: 2mn flops.
 ///
-/// Single-threaded on purpose: measured here, splitting a 768² product over two cores made it
-/// slower (37–60 µs against 23 µs), as waking the second core costs more than it saves.
+/// Single-threaded: at the sizes the reductions use, waking a second core costs more than it
+/// saves (docs/PERFORMANCE.md).
 @_specialize(exported: true, where T == Float)
 @_specialize(exported: true, where T == Double)
 public func gemv<T: LinalgScalar>(_ a: MatrixView<T>, _ x: UnsafePointer<T>, into y: UnsafeMutablePointer<T>,

@@ -10,13 +10,17 @@ public struct Bidiagonalization<T: LinalgScalar> {
     /// Left reflector vectors below the diagonal, right reflector vectors right of the
     /// superdiagonal (diagonal and superdiagonal hold B).
     public private(set) var factors: Matrix<T>
-    /// B's diagonal (n) and superdiagonal (n − 1).
+    /// B's diagonal, n values.
     public private(set) var diagonal: [T]
+    /// B's superdiagonal, n − 1 values.
     public private(set) var superdiagonal: [T]
-    /// Scalars of the left (n) and right (n − 1) reflectors.
+    /// The scalars τ of the left reflectors (Q), n values.
     public private(set) var tauQ: [T]
+    /// The scalars τ of the right reflectors (P), n − 1 values.
     public private(set) var tauP: [T]
 
+    /// Reduces `a` (m ≥ n) in panels of `blockSize` columns, the trailing updates on `threads`
+    /// threads (nil: ``Parallelism/maximumThreads``).
     @_specialize(exported: true, where T == Float)
     @_specialize(exported: true, where T == Double)
     public init(_ a: Matrix<T>, blockSize: Int = 32, threads: Int? = nil) {
@@ -119,109 +123,162 @@ func reducePanel<T: LinalgScalar>(_ a: MutableMatrixView<T>, steps nb: Int, xt: 
                                   yt: MutableMatrixView<T>, vt: MutableMatrixView<T>, start: Int, d: inout [T], e: inout [T],
                                   tauQ: inout [T], tauP: inout [T]) {
     let (mm, nn) = (a.rows, a.columns)
-    let lda = a.leadingDimension
     let safeMinimum = reflectorSafeMinimum(T.self)
-    var v = [T](repeating: 0, count: mm)
+    var column = [T](repeating: 0, count: mm)
     var work = [T](repeating: 0, count: max(mm, nn))
     var fused = [T](repeating: 0, count: nn)
-    v.withUnsafeMutableBufferPointer { vBuffer in
+    column.withUnsafeMutableBufferPointer { columnBuffer in
     work.withUnsafeMutableBufferPointer { workBuffer in
     fused.withUnsafeMutableBufferPointer { fusedBuffer in
-        let vp = vBuffer.baseAddress!, wp = workBuffer.baseAddress!, w = fusedBuffer.baseAddress!
-        let view = a.view
-        // y ← β·y − V(c:, :left)·Y(c, :left)ᵀ − X(c:, :right)·A(:right, c): what the panel's
-        // earlier steps owe column c from row c on (the trailing matrix is updated only after the panel).
-        func owedUpdate(column c: Int, left: Int, right: Int, into y: UnsafeMutablePointer<T>, beta: T) {
-            for r in 0..<left { wp[r] = yt[r, c] }
-            gemv(vt.view.submatrix(row: 0, column: c, rows: left, columns: mm - c).transposed, wp, into: y, alpha: -1, beta: beta)
-            if right > 0 {
-                for r in 0..<right { wp[r] = a[r, c] }
-                gemv(xt.view.submatrix(row: 0, column: c, rows: right, columns: mm - c).transposed, wp, into: y, alpha: -1, beta: 1)
-            }
-        }
-        // Set by step i's fused pass for step i + 1: column i + 1 is already updated in vp, and
-        // w = A(i+1:, i+2:)ᵀ·(that column).
+        let panel = PanelReduction(a: a, xt: xt, yt: yt, vt: vt, column: columnBuffer.baseAddress!,
+                                   work: workBuffer.baseAddress!, fusedProduct: fusedBuffer.baseAddress!)
+        // Set by step i's fused pass for step i + 1: column i + 1 is already updated in `column`,
+        // and `fusedProduct` = A(i+1:, i+2:)ᵀ·(that column).
         var columnReady = false
         for i in 0..<nb {
-            if !columnReady {
-                // Column i, gathered into v (a row-major column is strided by the matrix width;
-                // one pass in and one out instead of one per operation):
-                // A(i:, i) −= V(i:, :i)·Y(i, :i)ᵀ + X(i:, :i)·A(:i, i).
-                for r in 0..<(mm - i) { vp[r] = a[i + r, i] }
-                if i > 0 { owedUpdate(column: i, left: i, right: i, into: vp, beta: 1) }
-            }
+            if !columnReady { panel.gatherColumn(i) }
             let haveProduct = columnReady
             columnReady = false
-            // Left reflector annihilating A(i+1:, i); v = (1, A(i+1:, i)) stays in vp.
-            let c0 = vp[0]
-            var alpha = c0
-            let tq = makeReflector(alpha: &alpha, x: vp + 1, count: mm - i - 1, stride: 1)
-            d[start + i] = alpha
-            tauQ[start + i] = tq
-            vp[0] = 1
-            (vt.base + (i * vt.leadingDimension + i)).update(from: vp, count: mm - i)
+            let left = panel.makeLeftReflector(step: i)
+            d[start + i] = left.alpha
+            tauQ[start + i] = left.tau
             guard i < nn - 1 else { continue }
-            // Y(i+1:, i) = τq·(A(i:, i+1:)ᵀ v − Y(i+1:, :i)·(V(i:, :i)ᵀ v) − A(:i, i+1:)ᵀ·(X(i:, :i)ᵀ v))
-            let yRow = yt.base + (i * yt.leadingDimension + i + 1)
-            if haveProduct && tq != 0 && abs(alpha) >= safeMinimum {
-                let s = 1 / (c0 - alpha)
-                let rowCoefficient = 1 - s * c0
-                let stored = a.base + (i * lda + i + 1)
-                for c in 0..<(nn - i - 1) { yRow[c] = s * w[c] + rowCoefficient * stored[c] }
-            } else {
-                gemv(view.submatrix(row: i, column: i + 1, rows: mm - i, columns: nn - i - 1).transposed, vp, into: yRow)
-            }
-            if i > 0 {
-                gemv(vt.view.submatrix(row: 0, column: i, rows: i, columns: mm - i), vp, into: wp)
-                gemv(yt.view.submatrix(row: 0, column: i + 1, rows: i, columns: nn - i - 1).transposed, wp,
-                     into: yRow, alpha: -1, beta: 1)
-                gemv(xt.view.submatrix(row: 0, column: i, rows: i, columns: mm - i), vp, into: wp)
-                gemv(view.submatrix(row: 0, column: i + 1, rows: i, columns: nn - i - 1).transposed, wp,
-                     into: yRow, alpha: -1, beta: 1)
-            }
-            for c in 0..<(nn - i - 1) { yRow[c] *= tq }
-            // Row i: A(i, i+1:) −= Y(i+1:, :i+1)·V(i, :i+1)ᵀ + A(:i, i+1:)ᵀ·X(i, :i)ᵀ.
-            let row = a.base + (i * lda + i + 1)
-            for r in 0...i { wp[r] = vt[r, i] }
-            gemv(yt.view.submatrix(row: 0, column: i + 1, rows: i + 1, columns: nn - i - 1).transposed,
-                 wp, into: row, alpha: -1, beta: 1)
-            if i > 0 {
-                for r in 0..<i { wp[r] = xt[r, i] }
-                gemv(view.submatrix(row: 0, column: i + 1, rows: i, columns: nn - i - 1).transposed, wp,
-                     into: row, alpha: -1, beta: 1)
-            }
-            // Right reflector annihilating A(i, i+2:).
-            var beta = row[0]
-            let tp = makeReflector(alpha: &beta, x: row + 1, count: nn - i - 2, stride: 1)
-            e[start + i] = beta
-            tauP[start + i] = tp
-            row[0] = 1
-            // X(i+1:, i) = τp·(A(i+1:, i+1:)·u − h), h = V(i+1:, :i+1)·(Y(i+1:, :i+1)ᵀ u) + X(i+1:, :i)·(A(:i, i+1:)·u);
-            // −h first.
-            let (below, width) = (mm - i - 1, nn - i - 1)
-            let xRow = xt.base + (i * xt.leadingDimension + i + 1)
-            let u = UnsafePointer(row)
-            gemv(yt.view.submatrix(row: 0, column: i + 1, rows: i + 1, columns: width), u, into: wp)
-            gemv(vt.view.submatrix(row: 0, column: i + 1, rows: i + 1, columns: below).transposed, wp, into: xRow, alpha: -1)
-            if i > 0 {
-                gemv(view.submatrix(row: 0, column: i + 1, rows: i, columns: width), u, into: wp)
-                gemv(xt.view.submatrix(row: 0, column: i + 1, rows: i, columns: below).transposed, wp,
-                     into: xRow, alpha: -1, beta: 1)
-            }
-            let trailing = view.submatrix(row: i + 1, column: i + 1, rows: below, columns: width)
-            if i + 1 < nb && i + 2 < nn {
-                // ĉ = column i + 1 updated by everything but this step's x (whose U entry A(i, i+1) is 1):
-                // the corrections go to vp, the pass adds the stored column as it reads each row.
-                owedUpdate(column: i + 1, left: i + 1, right: i, into: vp, beta: 0)
-                fusedProductPass(trailing, u, tau: tp, x: xRow, column: vp, w: w)
-                columnReady = true
-            } else {
-                gemv(trailing, u, into: xRow, alpha: 1, beta: 1)
-                for r in 0..<below { xRow[r] *= tp }
-            }
+            panel.formYRow(step: i, left: left,
+                           fromFusedProduct: haveProduct && left.tau != 0 && abs(left.alpha) >= safeMinimum)
+            panel.updateRow(step: i)
+            let right = panel.makeRightReflector(step: i)
+            e[start + i] = right.beta
+            tauP[start + i] = right.tau
+            columnReady = panel.formXRow(step: i, tau: right.tau, fuseNextColumn: i + 1 < nb && i + 2 < nn)
         }
     }
     }
+    }
+}
+
+/// The state of one labrd panel (`reducePanel`): the trailing matrix `a` (mm × nn), the
+/// accumulated Xᵀ, Yᵀ and Vᵀ, and three scratch vectors: `column` (the column being reduced, then
+/// its reflector v), `work` (short products with the panel's earlier reflectors) and
+/// `fusedProduct` (Âᵀc from the fused pass). Each step's methods run in the order `reducePanel`
+/// calls them; all products are level 2 (gemv) on the panel's views.
+struct PanelReduction<T: LinalgScalar> {
+    let a: MutableMatrixView<T>
+    let xt: MutableMatrixView<T>
+    let yt: MutableMatrixView<T>
+    let vt: MutableMatrixView<T>
+    let column: UnsafeMutablePointer<T>
+    let work: UnsafeMutablePointer<T>
+    let fusedProduct: UnsafeMutablePointer<T>
+
+    var mm: Int { a.rows }
+    var nn: Int { a.columns }
+
+    /// y ← β·y − V(c:, :left)·Y(c, :left)ᵀ − X(c:, :right)·A(:right, c): what the panel's earlier
+    /// steps owe column c from row c on (the trailing matrix is updated only after the panel).
+    func owedUpdate(column c: Int, left: Int, right: Int, into y: UnsafeMutablePointer<T>, beta: T) {
+        for r in 0..<left { work[r] = yt[r, c] }
+        gemv(vt.view.submatrix(row: 0, column: c, rows: left, columns: mm - c).transposed, work, into: y, alpha: -1, beta: beta)
+        if right > 0 {
+            for r in 0..<right { work[r] = a[r, c] }
+            gemv(xt.view.submatrix(row: 0, column: c, rows: right, columns: mm - c).transposed, work, into: y, alpha: -1, beta: 1)
+        }
+    }
+
+    /// Column i, gathered into `column` (a row-major column is strided by the matrix width; one
+    /// pass in and one out instead of one per operation): A(i:, i) −= V(i:, :i)·Y(i, :i)ᵀ + X(i:, :i)·A(:i, i).
+    func gatherColumn(_ i: Int) {
+        for r in 0..<(mm - i) { column[r] = a[i + r, i] }
+        if i > 0 { owedUpdate(column: i, left: i, right: i, into: column, beta: 1) }
+    }
+
+    /// The left reflector annihilating A(i+1:, i): B's diagonal entry α and τq; v = (1, A(i+1:, i))
+    /// stays in `column` and goes to row i of Vᵀ. `c0` is the column's first entry before.
+    func makeLeftReflector(step i: Int) -> (alpha: T, tau: T, c0: T) {
+        let c0 = column[0]
+        var alpha = c0
+        let tau = makeReflector(alpha: &alpha, x: column + 1, count: mm - i - 1, stride: 1)
+        column[0] = 1
+        (vt.base + (i * vt.leadingDimension + i)).update(from: column, count: mm - i)
+        return (alpha, tau, c0)
+    }
+
+    /// Y(i+1:, i) = τq·(A(i:, i+1:)ᵀ v − Y(i+1:, :i)·(V(i:, :i)ᵀ v) − A(:i, i+1:)ᵀ·(X(i:, :i)ᵀ v)).
+    /// With `fromFusedProduct`, A(i:, i+1:)ᵀ v comes from the previous step's fused pass:
+    /// v = e₀ + s·(c − c₀e₀) with s = 1/(c₀ − α), so Âᵀv = s·w + (1 − s·c₀)·Â(0, :), where
+    /// 0 ≤ s·c₀ ≤ ½ (no cancellation); otherwise it is a direct product.
+    func formYRow(step i: Int, left: (alpha: T, tau: T, c0: T), fromFusedProduct: Bool) {
+        let view = a.view
+        let yRow = yt.base + (i * yt.leadingDimension + i + 1)
+        if fromFusedProduct {
+            let s = 1 / (left.c0 - left.alpha)
+            let rowCoefficient = 1 - s * left.c0
+            let stored = a.base + (i * a.leadingDimension + i + 1)
+            for c in 0..<(nn - i - 1) { yRow[c] = s * fusedProduct[c] + rowCoefficient * stored[c] }
+        } else {
+            gemv(view.submatrix(row: i, column: i + 1, rows: mm - i, columns: nn - i - 1).transposed, column, into: yRow)
+        }
+        if i > 0 {
+            gemv(vt.view.submatrix(row: 0, column: i, rows: i, columns: mm - i), column, into: work)
+            gemv(yt.view.submatrix(row: 0, column: i + 1, rows: i, columns: nn - i - 1).transposed, work,
+                 into: yRow, alpha: -1, beta: 1)
+            gemv(xt.view.submatrix(row: 0, column: i, rows: i, columns: mm - i), column, into: work)
+            gemv(view.submatrix(row: 0, column: i + 1, rows: i, columns: nn - i - 1).transposed, work,
+                 into: yRow, alpha: -1, beta: 1)
+        }
+        for c in 0..<(nn - i - 1) { yRow[c] *= left.tau }
+    }
+
+    /// Row i: A(i, i+1:) −= Y(i+1:, :i+1)·V(i, :i+1)ᵀ + A(:i, i+1:)ᵀ·X(i, :i)ᵀ.
+    func updateRow(step i: Int) {
+        let view = a.view
+        let row = a.base + (i * a.leadingDimension + i + 1)
+        for r in 0...i { work[r] = vt[r, i] }
+        gemv(yt.view.submatrix(row: 0, column: i + 1, rows: i + 1, columns: nn - i - 1).transposed,
+             work, into: row, alpha: -1, beta: 1)
+        if i > 0 {
+            for r in 0..<i { work[r] = xt[r, i] }
+            gemv(view.submatrix(row: 0, column: i + 1, rows: i, columns: nn - i - 1).transposed, work,
+                 into: row, alpha: -1, beta: 1)
+        }
+    }
+
+    /// The right reflector annihilating A(i, i+2:): B's superdiagonal entry β and τp; u stays in
+    /// row i of `a` with its unit entry A(i, i+1) = 1 in place.
+    func makeRightReflector(step i: Int) -> (beta: T, tau: T) {
+        let row = a.base + (i * a.leadingDimension + i + 1)
+        var beta = row[0]
+        let tau = makeReflector(alpha: &beta, x: row + 1, count: nn - i - 2, stride: 1)
+        row[0] = 1
+        return (beta, tau)
+    }
+
+    /// X(i+1:, i) = τp·(A(i+1:, i+1:)·u − h), h = V(i+1:, :i+1)·(Y(i+1:, :i+1)ᵀ u) + X(i+1:, :i)·(A(:i, i+1:)·u),
+    /// −h first. With `fuseNextColumn`, the product with the trailing matrix is the fused pass that
+    /// also prepares column i + 1 and its product for the next step (returns true); otherwise a
+    /// direct product (returns false).
+    func formXRow(step i: Int, tau: T, fuseNextColumn: Bool) -> Bool {
+        let view = a.view
+        let (below, width) = (mm - i - 1, nn - i - 1)
+        let xRow = xt.base + (i * xt.leadingDimension + i + 1)
+        let u = UnsafePointer(a.base + (i * a.leadingDimension + i + 1))
+        gemv(yt.view.submatrix(row: 0, column: i + 1, rows: i + 1, columns: width), u, into: work)
+        gemv(vt.view.submatrix(row: 0, column: i + 1, rows: i + 1, columns: below).transposed, work, into: xRow, alpha: -1)
+        if i > 0 {
+            gemv(view.submatrix(row: 0, column: i + 1, rows: i, columns: width), u, into: work)
+            gemv(xt.view.submatrix(row: 0, column: i + 1, rows: i, columns: below).transposed, work,
+                 into: xRow, alpha: -1, beta: 1)
+        }
+        let trailing = view.submatrix(row: i + 1, column: i + 1, rows: below, columns: width)
+        guard fuseNextColumn else {
+            gemv(trailing, u, into: xRow, alpha: 1, beta: 1)
+            for r in 0..<below { xRow[r] *= tau }
+            return false
+        }
+        // ĉ = column i + 1 updated by everything but this step's x (whose U entry A(i, i+1) is 1):
+        // the corrections go to `column`, the pass adds the stored column as it reads each row.
+        owedUpdate(column: i + 1, left: i + 1, right: i, into: column, beta: 0)
+        fusedProductPass(trailing, u, tau: tau, x: xRow, column: column, w: fusedProduct)
+        return true
     }
 }
 

@@ -7,12 +7,8 @@
 /// σ₁/σᵢ. So only the strong directions, σᵢ ≥ σ₁/128, are formed from A; the others keep the
 /// reflectors. Used by the polar factor of tall and wide matrices and by the truncated SVD.
 ///
-/// The cut is measured, not derived. On the synthetic ViT-B/32 merges (8 tasks) every tall Iso-C
-/// sum has σₙ ≥ σ₁/82, so at σ₁/128 none of them has a weak direction, and divide and conquer skips
-/// U_B and Q is never applied: Iso-C 7 % faster than with the earlier σ₁/32. The errors against
-/// float64 moved from a median of 2.5·10⁻⁶ to 2.6·10⁻⁶ (Iso-C; largest 4.0·10⁻⁶ in both) and from
-/// 1.63·10⁻⁵ to 1.76·10⁻⁵ (TSV-M, nearly all from its polar factors; largest 4.7 → 4.8·10⁻⁵);
-/// Iso-CTS did not change.
+/// The cut trades speed for accuracy and was chosen by measurement on merges (docs/PERFORMANCE.md):
+/// a vector formed from A carries roundoff up to 128 times that of the reflector route.
 enum DirectLeftVectors {
     /// σᵢ is strong when σᵢ ≥ σ₁/strongRatio.
     static let strongRatio = 128

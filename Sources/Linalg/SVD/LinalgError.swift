@@ -5,6 +5,7 @@ public enum LinalgError: Error, CustomStringConvertible, Equatable {
     /// An iteration reached its cap without converging.
     case noConvergence(algorithm: String, iterations: Int)
 
+    /// A one-line explanation, e.g. for an error message.
     public var description: String {
         switch self {
         case let .nonFiniteInput(row, column):

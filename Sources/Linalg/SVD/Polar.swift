@@ -16,6 +16,7 @@ public struct PolarDecomposition<T: LinalgScalar>: Sendable {
     /// How many directions the factor keeps.
     public let rank: Int
 
+    /// The factor of `a` with directions σᵢ ≤ `threshold` left out, from its full SVD.
     @_specialize(exported: true, where T == Float)
     @_specialize(exported: true, where T == Double)
     public init(_ a: Matrix<T>, threshold: T = 0, algorithm: SVDAlgorithm = .auto, threads: Int? = nil) throws(LinalgError) {

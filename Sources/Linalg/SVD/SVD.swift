@@ -1,3 +1,16 @@
+/// Which algorithm an SVD runs (see ``SVD`` for both paths).
+public enum SVDAlgorithm: String, CaseIterable, Sendable {
+    /// One-sided Jacobi for r ≤ 16, the bidiagonal path otherwise.
+    case auto
+    /// Householder bidiagonalization, divide and conquer, back-transformation.
+    case bidiagonal
+    /// QR, then one-sided Jacobi on R.
+    case jacobi
+
+    /// Whether a matrix of rank bound r = min(m, n) takes the Jacobi path under this choice.
+    func usesJacobi(rank r: Int) -> Bool { self == .jacobi || (self == .auto && r <= 16) }
+}
+
 /// The thin singular value decomposition A = U·diag(σ)·Vᵀ of an m×n matrix: U is m×r, σ has r
 /// values in descending order (all ≥ 0), Vᵀ is r×n, r = min(m, n).
 ///
@@ -7,27 +20,25 @@
 ///   divide and conquer on the bidiagonal, then the reflectors applied to its vectors with GEMM.
 ///   About 4mn² + 8n³ flops, most of them in GEMM. The fast general-purpose choice.
 /// - `.jacobi`: QR factorization, then one-sided Jacobi on the rows of R until they are orthogonal
-///   (plain rotations up to 64 rows, beyond that `orthogonalizeRowsBlocked`: pairs of 32-row blocks
-///   through their Gram matrix and GEMM; parallel round-robin sweeps). Slower on large matrices,
-///   but accurate for small singular values of graded matrices, and competitive for tiny ones.
+///   (parallel sweeps; on larger matrices blocks of rows through their Gram matrices and GEMM).
+///   Slower on large matrices, but accurate for small singular values of graded matrices, and
+///   competitive for tiny ones.
 /// - `.auto` (the default): Jacobi for r ≤ 16, where it needs no reduction, bidiagonal otherwise.
 ///
 /// Wide matrices are handled through the transpose. The input is scaled by a power of two (an
 /// exact operation) so that nothing overflows or underflows inside, and the scale is put back on σ.
 /// NaN or ±∞ in the input is an error. Results are deterministic for a given input and thread
 /// count (and in fact do not depend on the thread count).
-public enum SVDAlgorithm: String, CaseIterable, Sendable {
-    case auto, bidiagonal, jacobi
-
-    /// Whether a matrix of rank bound r = min(m, n) takes the Jacobi path under this choice.
-    func usesJacobi(rank r: Int) -> Bool { self == .jacobi || (self == .auto && r <= 16) }
-}
-
 public struct SVD<T: LinalgScalar>: Sendable {
+    /// The left singular vectors, as the columns of an m × r matrix.
     public let u: Matrix<T>
+    /// The r singular values, descending.
     public let singularValues: [T]
+    /// The right singular vectors, as the rows of an r × n matrix.
     public let vt: Matrix<T>
 
+    /// The thin SVD of `a` with `algorithm`, on `threads` threads (nil: ``Parallelism/maximumThreads``).
+    /// Throws for NaN or ±∞ in `a`, or if an iteration does not converge.
     @_specialize(exported: true, where T == Float)
     @_specialize(exported: true, where T == Double)
     public init(_ a: Matrix<T>, algorithm: SVDAlgorithm = .auto, threads: Int? = nil) throws(LinalgError) {

@@ -4,23 +4,23 @@
 /// instead of r = min(m, n). σ and Vᵀ are bit for bit the leading part of `SVD` (of U for a wide
 /// matrix), and so are the other vectors on the Jacobi path (r ≤ 16); on the bidiagonal path
 /// those with σᵢ ≥ σ₁/128 are A·vᵢ/σᵢ, one GEMM instead of applying the reflectors (and divide and
-/// conquer skips U_B when all k are strong: a 768² problem at k = r/8, 52 → 47 ms), equal to
-/// `SVD`'s up to roundoff times σ₁/σᵢ.
+/// conquer skips U_B when all k are strong), equal to `SVD`'s up to roundoff times σ₁/σᵢ.
 ///
-/// Why not subspace iteration or Krylov methods: merge inputs have flat spectral tails
-/// (σ₉₆/σ₉₇ ≈ 0.996 in a ViT task vector), where they need hundreds of iterations to reach
-/// full-SVD accuracy; an earlier verified subspace iteration here lost to the full SVD there.
+/// No subspace or Krylov iteration: on the flat spectral tails of merge inputs they need hundreds
+/// of iterations to reach full-SVD accuracy (docs/PERFORMANCE.md).
 public struct TruncatedSVD<T: LinalgScalar>: Sendable {
-    /// m × k.
+    /// The k leading left singular vectors, as the columns of an m × k matrix.
     public let u: Matrix<T>
-    /// k values, descending.
+    /// The k largest singular values, descending.
     public let singularValues: [T]
-    /// k × n.
+    /// The k leading right singular vectors, as the rows of a k × n matrix.
     public let vt: Matrix<T>
     /// σ_{k+1}, the largest value left out (0 when k = min(m, n)): the leading k-dimensional subspaces
     /// are determined to an angle of about ε·σ₁/(σ_k − σ_{k+1}).
     public let nextSingularValue: T
 
+    /// The leading `k` triplets of `a` (k is clamped to 0...min(m, n)), on `threads` threads
+    /// (nil: ``Parallelism/maximumThreads``). Throws for NaN or ±∞ in `a`.
     @_specialize(exported: true, where T == Float)
     @_specialize(exported: true, where T == Double)
     public init(_ a: Matrix<T>, rank k: Int, threads: Int? = nil) throws(LinalgError) {

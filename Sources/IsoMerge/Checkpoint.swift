@@ -8,10 +8,12 @@ import Linalg
 /// A model's tensors, from one safetensors file or from the shards of an index: tensor name →
 /// (file, header entry). Only headers are read on opening; data is read per tensor on demand.
 ///
-/// Accepted forms: a `.safetensors` file; a directory holding `model.safetensors` or
-/// `model.safetensors.index.json`; or an index file `*.json` with
-/// `{"metadata": {...}, "weight_map": {tensor: shard file}}`, shards resolved relative to it.
-/// Every tensor must live in exactly the shard the index names.
+/// Accepted forms: a `.safetensors` file or a PyTorch checkpoint (`.pt`/`.bin`, told by its first
+/// bytes; see `PyTorchCheckpoint`); a directory holding `model.safetensors`,
+/// `model.safetensors.index.json`, `pytorch_model.bin` or `pytorch_model.bin.index.json` (first
+/// found); or an index file `*.json` with `{"metadata": {...}, "weight_map": {tensor: shard file}}`,
+/// shards resolved relative to it. Every tensor must live in exactly the shard the index names.
+/// `key` selects the weights under that top-level key of PyTorch files.
 public final class Checkpoint: @unchecked Sendable {
     /// The path as given.
     public let path: String
@@ -25,24 +27,23 @@ public final class Checkpoint: @unchecked Sendable {
     public let sourceFiles: [String]
     private let index: [String: Int]
 
-    public init(path: String) throws(SafetensorsError) {
+    public init(path: String, key: String? = nil) throws(SafetensorsError) {
         self.path = path
         var resolved = path
         if isDirectory(path) {
             let directory = path.hasSuffix("/") ? path : path + "/"
-            if fileExists(directory + "model.safetensors") {
-                resolved = directory + "model.safetensors"
-            } else if fileExists(directory + "model.safetensors.index.json") {
-                resolved = directory + "model.safetensors.index.json"
-            } else {
-                throw SafetensorsError(file: path, "directory holds neither model.safetensors nor model.safetensors.index.json")
+            let candidates = ["model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json"]
+            guard let found = candidates.first(where: { fileExists(directory + $0) }) else {
+                throw SafetensorsError(file: path, "directory holds neither model.safetensors nor model.safetensors.index.json "
+                                       + "nor pytorch_model.bin nor pytorch_model.bin.index.json")
             }
+            resolved = directory + found
         }
         if resolved.hasSuffix(".json") {
-            (files, metadata) = try Self.openShards(indexPath: resolved)
+            (files, metadata) = try Self.openShards(indexPath: resolved, key: key)
             sourceFiles = [resolved] + files.map(\.path)
         } else {
-            let file = try SafetensorsFile(path: resolved)
+            let file = try SafetensorsFile.opening(resolved, key: key)
             files = [file]
             metadata = file.header.metadata
             sourceFiles = [resolved]
@@ -86,7 +87,7 @@ public final class Checkpoint: @unchecked Sendable {
     }
 
     /// Opens the shards an index names and checks that each tensor is where the index says.
-    static func openShards(indexPath: String) throws(SafetensorsError) -> ([SafetensorsFile], [(key: String, value: String)]) {
+    static func openShards(indexPath: String, key: String?) throws(SafetensorsError) -> ([SafetensorsFile], [(key: String, value: String)]) {
         let bytes = try readWholeFile(indexPath, limit: SafetensorsHeader.maximumLength)
         let root: JSONValue
         do {
@@ -122,7 +123,7 @@ public final class Checkpoint: @unchecked Sendable {
         shardNames.sort()
         var files: [SafetensorsFile] = []
         for shard in shardNames {
-            let file = try SafetensorsFile(path: shard.hasPrefix("/") ? shard : directory + shard)
+            let file = try SafetensorsFile.opening(shard.hasPrefix("/") ? shard : directory + shard, key: key)
             for entry in file.entries where shardOf[entry.name] != shard {
                 if let other = shardOf[entry.name] {
                     throw SafetensorsError(file: indexPath, tensor: entry.name, "is in shard \(shard) but the index maps it to \(other)")

@@ -12,6 +12,7 @@ let usage = """
       apply             apply a saved merged task vector with a new α
       analyze           subspace alignment of each task with each method's merge (table, JSON, SVG plots)
       inspect PATH      list the tensors of a checkpoint (file, directory or shard index)
+      convert IN OUT    write a checkpoint (e.g. a PyTorch .pt/.bin) as safetensors
       svd PATH          singular values (and optionally factors) of its 2-D tensors
 
     Run 'isomerge <command> --help' for a command's options and an example.
@@ -55,6 +56,7 @@ do {
     case "analyze": try AnalyzeCommand.run(rest)
     case "inspect": try InspectCommand.run(rest)
     case "svd": try SVDCommand.run(rest)
+    case "convert": try ConvertCommand.run(rest)
     default: throw UsageError("unknown command '\(command)'\n\n\(usage)")
     }
 } catch let error as UsageError {

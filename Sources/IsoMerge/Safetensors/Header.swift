@@ -29,6 +29,13 @@ public struct SafetensorsHeader: Sendable {
     /// N: the JSON text's length in bytes (the data buffer starts at 8 + N).
     public let length: Int
 
+    /// The entries of a file without a safetensors header (a PyTorch archive): no metadata, N = 0.
+    init(entries: [TensorEntry]) {
+        self.entries = entries
+        metadata = []
+        length = 0
+    }
+
     /// Validates the JSON text `json` (the N header bytes) of a file of `fileSize` bytes.
     public init(json: [UInt8], fileSize: Int, file: String) throws(SafetensorsError) {
         length = json.count

@@ -7,13 +7,18 @@ import Linalg
 
 /// A safetensors file opened for reading: the header is read and validated at once, tensor data
 /// only when asked for, with positioned reads. The file is opened read-only and never modified;
-/// peak memory is the header plus what the caller asks for.
+/// peak memory is the header plus what the caller asks for. `PyTorchCheckpoint` opens a torch
+/// archive as one of these, so that every reader of safetensors reads it too.
 public final class SafetensorsFile: @unchecked Sendable {
     /// The path as given, used in every error message.
     public let path: String
     public let header: SafetensorsHeader
     private let descriptor: Int32
     private let index: [String: Int]
+    /// Where entries' data offsets count from: the data buffer, or byte 0 of a PyTorch archive.
+    private let dataStart: Int
+    /// PyTorch tensors whose bytes are not one little-endian run of the file, by name.
+    private let gathered: [String: GatheredTensor]
 
     /// Tensors in data-buffer order.
     public var entries: [TensorEntry] { header.entries }
@@ -49,12 +54,28 @@ public final class SafetensorsFile: @unchecked Sendable {
             var json = [UInt8](repeating: 0, count: Int(length))
             try Self.readFully(fd, into: &json, at: 8, path: path)
             header = try SafetensorsHeader(json: json, fileSize: fileSize, file: path)
+            dataStart = 8 + header.length
+            gathered = [:]
         } catch {
             close(fd)
             throw error
         }
         var index: [String: Int] = [:]
         for (position, entry) in header.entries.enumerated() { index[entry.name] = position }
+        self.index = index
+    }
+
+    /// The tensors of a PyTorch archive open on `descriptor` (which this file then owns): each
+    /// entry's data offsets are absolute file offsets of its bytes, except for the `gathered`
+    /// tensors, whose offsets only span their byte count and which are read by gathering.
+    init(path: String, descriptor: Int32, entries: [TensorEntry], gathered: [String: GatheredTensor]) {
+        self.path = path
+        self.descriptor = descriptor
+        header = SafetensorsHeader(entries: entries)
+        dataStart = 0
+        self.gathered = gathered
+        var index: [String: Int] = [:]
+        for (position, entry) in entries.enumerated() { index[entry.name] = position }
         self.index = index
     }
 
@@ -67,6 +88,7 @@ public final class SafetensorsFile: @unchecked Sendable {
 
     /// The tensor's raw bytes, exactly as stored.
     public func rawBytes(of entry: TensorEntry) throws(SafetensorsError) -> [UInt8] {
+        if let view = gathered[entry.name] { return try view.bytes(descriptor: descriptor, path: path, tensor: entry.name) }
         var bytes = [UInt8](repeating: 0, count: entry.byteCount)
         try Self.readFully(descriptor, into: &bytes, at: dataStart + entry.dataOffsets.lowerBound, path: path,
                            tensor: entry.name)
@@ -81,6 +103,16 @@ public final class SafetensorsFile: @unchecked Sendable {
     public func values<T: LinalgScalar>(of entry: TensorEntry, as _: T.Type = T.self) throws(SafetensorsError) -> [T] {
         guard entry.dtype.isConvertibleFloat else {
             throw SafetensorsError(file: path, tensor: entry.name, "dtype \(entry.dtype.rawValue) is not a float type IsoMerge converts (F64, F32, F16, BF16)")
+        }
+        if let view = gathered[entry.name] {
+            let raw = try view.bytes(descriptor: descriptor, path: path, tensor: entry.name)
+            var result = [T](repeating: 0, count: entry.elementCount)
+            raw.withUnsafeBytes { raw in
+                result.withUnsafeMutableBufferPointer { out in
+                    if let base = out.baseAddress { convert(raw, dtype: entry.dtype, into: base, count: entry.elementCount) }
+                }
+            }
+            return result
         }
         // Stored exactly as T (little-endian host): read straight into the result.
         if (entry.dtype == .f32 && T.self == Float.self) || (entry.dtype == .f64 && T.self == Double.self) {
@@ -111,8 +143,6 @@ public final class SafetensorsFile: @unchecked Sendable {
         }
         return result
     }
-
-    private var dataStart: Int { 8 + header.length }
 
     /// pread until `buffer` is full; a short file is an error, never a hang.
     static func readFully(_ fd: Int32, into buffer: inout [UInt8], at offset: Int, path: String,

@@ -4,23 +4,24 @@ import IsoMerge
 /// `isomerge inspect PATH`: tensors (name, dtype, shape, bytes), totals and metadata.
 enum InspectCommand {
     static let help = """
-        usage: isomerge inspect PATH
+        usage: isomerge inspect PATH [--key KEY]
 
         Lists every tensor of a checkpoint (name, dtype, shape, bytes), the totals and the metadata.
-        PATH is a .safetensors file, a directory holding model.safetensors or a shard index, or an
-        index .json. A malformed file is reported with the rule it breaks (exit status 1).
+        PATH is a .safetensors file, a PyTorch .pt/.bin file, a directory holding model.safetensors,
+        pytorch_model.bin or a shard index, or an index .json. --key takes a PyTorch file's weights
+        under that top-level key. A malformed file is reported with the rule it breaks (exit status 1).
 
         example: isomerge inspect ./finetuned/model.safetensors
         """
 
     static func run(_ arguments: [String]) throws {
-        let parsed = try Arguments(arguments, options: [], flags: ["help"])
+        let parsed = try Arguments(arguments, options: ["key"], flags: ["help"])
         if parsed.has("help") {
             print(help)
             return
         }
         guard parsed.positional.count == 1 else { throw UsageError("expected one PATH\n\n\(help)") }
-        let checkpoint = try Checkpoint(path: parsed.positional[0])
+        let checkpoint = try Checkpoint(path: parsed.positional[0], key: try parsed.value("key"))
         let rows = checkpoint.tensors.map { tensor in
             [tensor.entry.name, tensor.entry.dtype.rawValue, "[" + tensor.entry.shape.map(String.init).joined(separator: ", ") + "]",
              String(tensor.entry.byteCount)]

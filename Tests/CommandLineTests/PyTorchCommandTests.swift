@@ -24,25 +24,25 @@ final class PyTorchCommandTests: CommandLineTestCase {
 
     func testPaperLayoutMergesByteIdenticallyToSafetensors() throws {
         let models = Self.checkpoints.dropFirst().map { directory + "/ViT-T/" + $0 + ".pt" }
-        for method in MergeMethod.allCases {
+        for method in MergeRules.standard.names {
             var outputs: [Data] = []
             for safetensors in [false, true] {
                 try linkLayout(safetensors: safetensors)
-                let output = directory + "/merged-\(method.rawValue)-\(safetensors).safetensors"
-                let result = try Isomerge.run(["merge", "--method", method.rawValue, "--base", directory + "/ViT-T/nonlinear_zeroshot.pt",
+                let output = directory + "/merged-\(method)-\(safetensors).safetensors"
+                let result = try Isomerge.run(["merge", "--method", method, "--base", directory + "/ViT-T/nonlinear_zeroshot.pt",
                                                "--models"] + models + ["--output", output, "--quiet"])
                 XCTAssertEqual(result.status, 0, result.stderr)
-                XCTAssertEqual(try Checkpoint(path: output).tensors.count, 22, method.rawValue)
+                XCTAssertEqual(try Checkpoint(path: output).tensors.count, 22, method)
                 outputs.append(FileManager.default.contents(atPath: output) ?? Data())
             }
-            XCTAssertEqual(outputs[0], outputs[1], "\(method.rawValue): merge of .pt inputs differs from the safetensors merge")
+            XCTAssertEqual(outputs[0], outputs[1], "\(method): merge of .pt inputs differs from the safetensors merge")
         }
     }
 
     func testLibraryMergeOfTorchFilesIsByteIdentical() throws {
         func merge(_ paths: [String], to output: String) throws -> Data {
             let engine = try MergeEngine(base: try Checkpoint(path: paths[0]), models: try paths.dropFirst().map { try Checkpoint(path: $0) },
-                                         options: MergeOptions(method: .isoCTS))
+                                         options: MergeOptions(rule: try IsoCTS()))
             _ = try engine.merge(to: output)
             return FileManager.default.contents(atPath: output) ?? Data()
         }

@@ -83,6 +83,31 @@ final class HouseholderTests: XCTestCase {
         checkQR(Float.self, m: 700, n: 150, blockSize: 64, seed: 5)
     }
 
+    /// A·P = Q·R with Q orthonormal, and the pivoting's invariant |r_kk| ≥ ‖R[k…j, j]‖ for j > k
+    /// (to roundoff), on a matrix whose columns span eight decades in random order.
+    func testPivotedQR() {
+        var generator = SeededGenerator(seed: 41)
+        for (m, n, threads) in [(0, 0, 1), (1, 1, 1), (9, 4, 1), (40, 40, 1), (150, 90, 2)] {
+            let b = Matrix<Double>.random(rows: m, columns: n, using: &generator)
+            let scales = (0..<n).map { _ in pow(10, -8 * Double.random(in: 0...1, using: &generator)) }
+            let a = Matrix<Float>(rows: m, columns: n) { i, j in Float(b[i, j] * scales[j]) }
+            let qr = PivotedQRFactorization(a, threads: threads)
+            XCTAssertEqual(qr.permutation.sorted(), Array(0..<n))
+            var q = Matrix<Float>(rows: m, columns: n) { i, j in i == j ? 1 : 0 }
+            qr.multiplyQ(&q, transpose: false, threads: threads)
+            let r = qr.r, permuted = a.selecting(columns: qr.permutation)
+            let residual = difference(product(q, r), permuted) / (max(frobenius(a), 1e-300) * Double(max(1, m)) * Double(Float.ulpOfOne))
+            XCTAssertLessThan(residual, 50, "pivoted QR \(m)×\(n) residual")
+            XCTAssertLessThan(orthogonality(q), 50, "pivoted QR \(m)×\(n) orthogonality")
+            for k in 0..<n {
+                for j in (k + 1)..<max(k + 1, n) {
+                    let tail = (k...j).reduce(0.0) { $0 + Double(r[$1, j]) * Double(r[$1, j]) }.squareRoot()
+                    XCTAssertGreaterThanOrEqual(Double(abs(r[k, k])) * (1 + 1e-5), tail, "pivoted QR \(m)×\(n): column \(j) beats pivot \(k)")
+                }
+            }
+        }
+    }
+
     func testBidiagonalization() {
         for (m, n) in [(0, 0), (1, 1), (2, 2), (5, 1), (7, 7), (20, 9), (33, 17), (64, 64), (100, 37), (90, 90)] {
             checkBidiagonalization(Float.self, m: m, n: n, seed: UInt64(m * 100 + n))

@@ -107,30 +107,34 @@ func factorPanel<T: LinalgScalar>(_ a: MutableMatrixView<T>, tau: inout [T], off
             column[0] = alpha
             tau[offset + j] = t
             if t == 0 { continue }
-            // H = I − τvvᵀ with v = (1, column[1…]) on the later columns: c −= τ·(vᵀc)·v, four
-            // columns per pass over v.
             let saved = column[0]
             column[0] = 1
-            let v = UnsafePointer(column), count = m - j
-            var k = j + 1
-            while k + 4 <= b {
-                let targets = (c.base + (k &* m &+ j), c.base + ((k + 1) &* m &+ j),
-                               c.base + ((k + 2) &* m &+ j), c.base + ((k + 3) &* m &+ j))
-                let products = dot4((UnsafePointer(targets.0), UnsafePointer(targets.1), UnsafePointer(targets.2),
-                                     UnsafePointer(targets.3)), v, count: count)
-                axpy4((-t * products.0, -t * products.1, -t * products.2, -t * products.3), v, into: targets, count: count)
-                k += 4
-            }
-            while k < b {
-                let target = c.base + (k &* m &+ j)
-                axpy(-t * dot(v, UnsafePointer(target), count: count), v, target, count: count)
-                k += 1
-            }
+            applyReflector(UnsafePointer(column), tau: t, count: m - j, to: c.base + j, stride: m, vectors: (j + 1)..<b)
             column[0] = saved
         }
         for i in 0..<m {
             let row = a.base + i &* a.leadingDimension
             for j in 0..<b { row[j] = c.base[j &* m &+ i] }
         }
+    }
+}
+
+/// H = I − τ·v·vᵀ (v of `count` elements, v[0] = 1 stored explicitly) applied to the vectors
+/// y_k = base + k·stride, k ∈ `vectors`, each `count` contiguous elements: y −= τ·(vᵀy)·v,
+/// four vectors per pass over v. Cost: 4·count flops per vector.
+func applyReflector<T: LinalgScalar>(_ v: UnsafePointer<T>, tau t: T, count: Int, to base: UnsafeMutablePointer<T>, stride: Int,
+                                     vectors: Range<Int>) {
+    var k = vectors.lowerBound
+    while k + 4 <= vectors.upperBound {
+        let targets = (base + k &* stride, base + (k + 1) &* stride, base + (k + 2) &* stride, base + (k + 3) &* stride)
+        let products = dot4((UnsafePointer(targets.0), UnsafePointer(targets.1), UnsafePointer(targets.2),
+                             UnsafePointer(targets.3)), v, count: count)
+        axpy4((-t * products.0, -t * products.1, -t * products.2, -t * products.3), v, into: targets, count: count)
+        k += 4
+    }
+    while k < vectors.upperBound {
+        let target = base + k &* stride
+        axpy(-t * dot(v, UnsafePointer(target), count: count), v, target, count: count)
+        k += 1
     }
 }

@@ -9,24 +9,36 @@
 /// algorithm's ~r²/2 vector rotations per sweep into ~(r/b)²/2 pairs of GEMMs is what makes
 /// Jacobi competitive on large matrices.
 ///
-/// Precision of G: the convergence test needs every cosine to ~10⁻¹⁶ so that Float rows differing
-/// in norm by up to ~10⁸ still converge to Float orthogonality, so G is formed in Double then. The
-/// early sweeps only need rotations that reduce cosines of order 10⁻²…10⁻⁴, which a Float G
-/// (cosines to ~√n·ε_Float) gives at half the cost and without widening the rows: Float input
-/// forms G in Float until a sweep's largest cosine falls below 10⁻⁴, and every later sweep,
-/// including the final one that transforms nothing, forms it in Double. Rows of norm ≤ ε·‖X‖_F
-/// are numerically zero and left alone, as in `orthogonalizeRows`.
+/// Relative accuracy (why the block form keeps it): each transformation is orthogonal (W from
+/// Double rotations) and leaves every row a combination x_i ← Σ_k w_ki·x_k whose terms are at most
+/// of the size of x_i itself, |w_ki|·‖x_k‖ ≲ ‖x_i‖: a Jacobi rotation of a small row against a
+/// large one turns by an angle of order cos∠(x_i, x_k)·‖x_i‖/‖x_k‖, because G's entries are the
+/// rows' inner products, each formed to error γ_c·‖x_i‖‖x_k‖ however different the norms are. So
+/// each row is changed by a small multiple of its own norm, the perturbation one-sided Jacobi's
+/// relative perturbation theory allows (Demmel–Veselić): rows that are D·X̃ with X̃ well conditioned
+/// keep every singular value to O(ε·κ(X̃)). The accuracy of the angle itself only decides how fast
+/// the iteration converges.
+///
+/// Precision of G: the early sweeps only need rotations that reduce cosines of order 10⁻²…10⁻⁴,
+/// which a Float G (cosines to ~√n·ε_Float) gives at half the cost and without widening the rows:
+/// Float input forms G in Float until a sweep's largest cosine falls below 10⁻⁴, and every later
+/// sweep forms it in Double, where no row's squared norm underflows. Stopping rule: the iteration
+/// ends with the first sweep in which every pair of rows of squared norm above `negligible` has
+/// |x_iᵀx_j| ≤ tol·‖x_i‖‖x_j‖, tol = √n·ε, inner products and norms taken from that sweep's Double
+/// G (de Rijk's and Hari–Veselić's scaled test: it does not depend on the rows' norms). Rows of
+/// squared norm ≤ `negligible` are left alone, as in `orthogonalizeRows`.
 ///
 /// Each sweep first orders the rows by decreasing norm (de Rijk's pivoting, blockwise), so that
-/// each block holds rows of similar size: 768², 11 → 10 sweeps, one thread 740–790 → 674 ms.
+/// each block holds rows of similar size, which saves sweeps.
 @discardableResult
-func orthogonalizeRowsBlocked<T: LinalgScalar>(_ x: MutableMatrixView<T>, accumulator: MutableMatrixView<T>?,
+func orthogonalizeRowsBlocked<T: LinalgScalar>(_ x: MutableMatrixView<T>, accumulator: MutableMatrixView<T>?, negligible: Double,
                                                threads: Int = 1, blockSize b: Int = 32,
                                                maximumSweeps: Int = 60) throws(LinalgError) -> Int {
     let r = x.rows
-    if r <= 2 * b { return try orthogonalizeRows(x, accumulator: accumulator, threads: threads, maximumSweeps: maximumSweeps) }
+    if r <= 2 * b {
+        return try orthogonalizeRows(x, accumulator: accumulator, negligible: negligible, threads: threads, maximumSweeps: maximumSweeps)
+    }
     let tolerance = Double(max(1, x.columns)).squareRoot() * Double(T.ulpOfOne)
-    let negligible = Double(negligibleRowNormSquared(x.view))
     let blocks = stride(from: 0, to: r, by: b).map { $0..<min(r, $0 + b) }
     let rounds = roundRobinRounds(blocks.count)
     let work = 8.0 * Double(b * b) * Double(x.columns)
@@ -68,9 +80,12 @@ func orthogonalizeBlockPair<T: LinalgScalar>(_ x: MutableMatrixView<T>, rows: [I
         gram = Matrix<Double>(rows: p, columns: p)
         wide.withView { v in gram.withMutableView { g in gemm(v, v.transposed, into: g, threads: 1) } }
     }
+    // A Float G holds the squared norms of rows below √(least normal/ε) without their digits:
+    // such rows wait for the Double sweeps.
+    let floor = max(negligible, gramInWorkingPrecision ? Double(T.leastNormalMagnitude / T.ulpOfOne) : 0)
     var cosine = 0.0
-    for i in 0..<p where gram[i, i] > negligible {
-        for j in (i + 1)..<p where gram[j, j] > negligible {
+    for i in 0..<p where gram[i, i] > floor {
+        for j in (i + 1)..<p where gram[j, j] > floor {
             cosine = max(cosine, abs(gram[i, j]) / (gram[i, i] * gram[j, j]).squareRoot())
         }
     }

@@ -150,16 +150,18 @@ enum BidiagonalDivideAndConquer {
         }
         var rotations = left ? Matrix<Double>.identity(n) : Matrix<Double>(rows: 0, columns: 0)
         var failure: LinalgError?
+        let negligible = b.withView { negligibleRowNormSquared($0) }
         b.withMutableView { x in
             rotations.withMutableView { r in
-                do throws(LinalgError) { try orthogonalizeRows(x, accumulator: left ? r : nil) } catch { failure = error }
+                do throws(LinalgError) {
+                    try orthogonalizeRows(x, accumulator: left ? r : nil, negligible: negligible)
+                } catch { failure = error }
             }
         }
         if let failure { throw failure }
         var sigma = [Double](repeating: 0, count: n)
         var rows = Matrix<Double>(rows: m, columns: m)
         var missing: [Int] = []
-        let negligible = b.withView { negligibleRowNormSquared($0) }
         for i in 0..<n {
             let squared = (0..<m).reduce(0.0) { $0 + b[i, $1] * b[i, $1] }
             let norm = squared.squareRoot()

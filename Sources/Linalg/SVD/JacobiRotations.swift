@@ -6,17 +6,18 @@
 
 /// Orthogonalizes the rows of `x` (r × c) in place and applies the same rotations to the rows of
 /// `accumulator` (r × k) when given. Converged when a sweep rotates no pair at tolerance
-/// tol = √c·ε (relative cosine). Rows of norm ≤ ε·‖X‖_F are negligible: they stand for zero
-/// singular values, their direction is rounding noise that rotations cannot make orthogonal,
-/// so they are left alone (callers complete their directions, see `completeOrthonormalRows`).
+/// tol = √c·ε (relative cosine). Rows whose squared norm is at most `negligible` are left alone:
+/// callers that want absolute accuracy pass (ε·‖X‖_F)² (`negligibleRowNormSquared`), since such rows
+/// stand for zero singular values and their direction is rounding noise; callers that want every
+/// singular value to relative accuracy pass an underflow bound. Either way the callers complete
+/// the directions of the rows left alone (`completeOrthonormalRows`).
 /// Returns the sweeps used; throws after `maximumSweeps`.
 @discardableResult
-func orthogonalizeRows<T: LinalgScalar>(_ x: MutableMatrixView<T>, accumulator: MutableMatrixView<T>?,
+func orthogonalizeRows<T: LinalgScalar>(_ x: MutableMatrixView<T>, accumulator: MutableMatrixView<T>?, negligible: Double,
                                         threads: Int = 1, maximumSweeps: Int = 60) throws(LinalgError) -> Int {
     let r = x.rows
     if r < 2 { return 0 }
-    let tolerance = T(max(1, x.columns)).squareRoot() * T.ulpOfOne
-    let negligible = negligibleRowNormSquared(x.view)
+    let tolerance = Double(max(1, x.columns)).squareRoot() * Double(T.ulpOfOne)
     let rounds = roundRobinRounds(r)
     let work = Double(x.columns + (accumulator?.columns ?? 0)) * Double(r)
     let parts = Parallelism.threads(requested: threads, flops: 10 * work)
@@ -37,26 +38,37 @@ func negligibleRowNormSquared<T: LinalgScalar>(_ x: MatrixView<T>) -> T {
 }
 
 /// Rotates rows i and j of `x` (and of `accumulator`) to make them orthogonal, unless they
-/// already are to `tolerance`. Returns whether it rotated.
+/// already are to `tolerance`. The norms, the inner product and the rotation are formed in Double,
+/// where no product of two Float entries underflows, so the test and the angle keep their
+/// relative accuracy for rows of any size. Returns whether it rotated.
 @inline(__always)
 func rotatePair<T: LinalgScalar>(_ x: MutableMatrixView<T>, _ i: Int, _ j: Int, accumulator: MutableMatrixView<T>?,
-                                 tolerance: T, negligible: T) -> Bool {
+                                 tolerance: Double, negligible: Double) -> Bool {
     let xi = x.base + i &* x.leadingDimension, xj = x.base + j &* x.leadingDimension
     let n = x.columns
-    let a = dot(UnsafePointer(xi), UnsafePointer(xi), count: n)
-    let b = dot(UnsafePointer(xj), UnsafePointer(xj), count: n)
-    let c = dot(UnsafePointer(xi), UnsafePointer(xj), count: n)
+    let a = widenedDot(UnsafePointer(xi), UnsafePointer(xi), count: n)
+    let b = widenedDot(UnsafePointer(xj), UnsafePointer(xj), count: n)
+    let c = widenedDot(UnsafePointer(xi), UnsafePointer(xj), count: n)
     if c == 0 || a <= negligible || b <= negligible || abs(c) <= tolerance * a.squareRoot() * b.squareRoot() { return false }
     let zeta = (b - a) / (2 * c)
     let t = (zeta >= 0 ? 1 : -1) / (abs(zeta) + (1 + zeta * zeta).squareRoot())
     let cosine = 1 / (1 + t * t).squareRoot()
     let sine = cosine * t
-    rotate(xi, xj, count: n, cosine: cosine, sine: sine)
+    rotate(xi, xj, count: n, cosine: T(cosine), sine: T(sine))
     if let accumulator {
         rotate(accumulator.base + i &* accumulator.leadingDimension, accumulator.base + j &* accumulator.leadingDimension,
-               count: accumulator.columns, cosine: cosine, sine: sine)
+               count: accumulator.columns, cosine: T(cosine), sine: T(sine))
     }
     return true
+}
+
+/// xᵀy summed in Double (for Double input, `dot` itself).
+@inline(__always)
+func widenedDot<T: LinalgScalar>(_ x: UnsafePointer<T>, _ y: UnsafePointer<T>, count: Int) -> Double {
+    if T.self == Double.self { return Double(dot(x, y, count: count)) }
+    var sum = 0.0
+    for k in 0..<count { sum += Double(x[k]) * Double(y[k]) }
+    return sum
 }
 
 /// (p, q) ← (c·p − s·q, s·p + c·q), vectorized.

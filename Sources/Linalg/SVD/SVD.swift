@@ -127,37 +127,56 @@ func bidiagonalSVD<T: LinalgScalar>(_ a: Matrix<T>, vectors: Bool, leading: Int,
     return (u, sigma, vt)
 }
 
-/// m ≥ n: QR, then one-sided Jacobi on the rows of R: R = Rotᵀ·X with X's rows orthogonal, so
-/// U = Q·Rotᵀ, σᵢ = ‖xᵢ‖ and Vᵀ's rows are the normalized xᵢ.
+/// m ≥ n: Drmač–Veselić preconditioning (`JacobiPreconditioning`: P_r·A·P_c = Q·R), then
+/// one-sided Jacobi on the rows of R: Rot·R = X with X's rows orthogonal, so σᵢ = ‖xᵢ‖, Vᵀ's rows
+/// are the normalized xᵢ (columns put back through P_c) and U = P_rᵀ·Q·[Rotᵀ; 0].
+///
+/// Relative accuracy: only rows of R past its numerical rank (a drop by 1/ε along the pivoted diagonal)
+/// or of norm below λ/ε (subnormal scale) are treated as zero (`JacobiPreconditioning` explains the grading, `orthogonalizeRowsBlocked`
+/// why the rotations keep it); an absolute cut at ε·‖R‖ would freeze every row, and with it every
+/// singular value, more than 1/ε below the largest. For A = D₁·B·D₂ with D₁, D₂ diagonal, every
+/// σᵢ then has relative error O(n·ε·κ(B)); norms are summed in Double.
 func jacobiSVD<T: LinalgScalar>(_ a: Matrix<T>, vectors: Bool, threads: Int) throws(LinalgError)
     -> (u: Matrix<T>?, sigma: [T], vt: Matrix<T>?) {
     let (m, n) = (a.rows, a.columns)
-    let qr = QRFactorization(a, threads: threads)
-    var x = qr.r
+    let preconditioning = JacobiPreconditioning(a, threads: threads)
+    var x = preconditioning.r
     var rotations = vectors ? Matrix<T>.identity(n) : Matrix<T>(rows: 0, columns: 0)
+    // Rows below λ/ε (λ the least normal number, LAPACK's SFMIN/EPSLN) have subnormal entries,
+    // whose arithmetic has lost its relative precision; and the Double products that test and
+    // rotate the rows keep theirs only while the squared norms stay above λ_Double/ε_Double.
+    let small = Double(T.leastNormalMagnitude / T.ulpOfOne)
+    let negligible = max(Double.leastNormalMagnitude / Double.ulpOfOne, small * small)
+    // Numerical rank from the pivoted R's diagonal (sgejsv's JOBA = 'R'): a drop by more than 1/ε
+    // from one pivot to the next, or a pivot below λ/ε, leaves only rounding noise from there on;
+    // those rows are zeroed. Graded matrices decrease gently along the diagonal and keep every row.
+    let diagonal = (0..<n).map { abs(Double(x[$0, $0])) }
+    let rank = (1..<max(1, n)).first { diagonal[$0] < Double(T.ulpOfOne) * diagonal[$0 - 1] || diagonal[$0] < small } ?? n
+    for i in rank..<n { for j in 0..<n { x[i, j] = 0 } }
     var failure: LinalgError?
     x.withMutableView { x in
         rotations.withMutableView { r in
             do throws(LinalgError) {
-                try orthogonalizeRowsBlocked(x, accumulator: vectors ? r : nil, threads: threads)
+                try orthogonalizeRowsBlocked(x, accumulator: vectors ? r : nil, negligible: negligible, threads: threads)
             } catch { failure = error }
         }
     }
     if let failure { throw failure }
-    let negligible = x.withView { negligibleRowNormSquared($0) }
-    let norms = (0..<n).map { i in (0..<n).reduce(T(0)) { $0 + x[i, $1] * x[i, $1] } }
+    let norms = x.withView { x in
+        (0..<n).map { i in (0..<n).reduce(0.0) { $0 + Double(x[i, $1]) * Double(x[i, $1]) }.squareRoot() }
+    }
     let order = (0..<n).sorted { norms[$0] > norms[$1] || (norms[$0] == norms[$1] && $0 < $1) }
-    let sigma = order.map { norms[$0].squareRoot() }
+    let sigma = order.map { T(norms[$0]) }
     guard vectors else { return (nil, sigma, nil) }
     var vt = Matrix<T>(rows: n, columns: n)
     var missing: [Int] = []
+    let columnOrder = preconditioning.columnOrder
     for (row, i) in order.enumerated() {
-        if norms[i] <= negligible { missing.append(row); continue }
-        let inverse = 1 / sigma[row]
-        for j in 0..<n { vt[row, j] = x[i, j] * inverse }
+        if norms[i] * norms[i] <= negligible { missing.append(row); continue }
+        let inverse = 1 / norms[i]
+        for j in 0..<n { vt[row, columnOrder[j]] = T(Double(x[i, j]) * inverse) }
     }
     vt.withMutableView { completeOrthonormalRows($0, missing: missing) }
-    var u = Matrix<T>(rows: m, columns: n) { i, j in i < n ? rotations[order[j], i] : 0 }
-    qr.multiplyQ(&u, transpose: false, threads: threads)
-    return (u, sigma, vt)
+    let leftOfR = Matrix<T>(rows: n, columns: n) { i, j in rotations[order[j], i] }
+    return (preconditioning.leftVectors(leftOfR, threads: threads), sigma, vt)
 }

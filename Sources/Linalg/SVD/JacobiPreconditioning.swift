@@ -1,0 +1,44 @@
+/// Drmač–Veselić preconditioning for one-sided Jacobi: P_r·A·P_c = Q·R with R n×n upper
+/// triangular, for m×n A (m ≥ n): P_r sorts A's rows by decreasing norm and Q·R is the
+/// column-pivoted Householder QR of the sorted rows (`PivotedQRFactorization`).
+///
+/// Why: Householder QR is backward stable column by column for any row order, and row by row
+/// once the rows are sorted by decreasing norm (Powell–Reid, Cox–Higham), so R carries A's row
+/// and column grading with small relative perturbations; column pivoting makes R graded by rows,
+/// R = D·R̃ with R̃ well conditioned when A = D₁·B·D₂ with B well conditioned, which is what
+/// one-sided Jacobi on R's rows needs to find every singular value of A to relative accuracy
+/// O(ε·κ(R̃)). Pivoting A itself matters: an unpivoted QR first and the pivoted QR of its R₀ after
+/// (the same R in exact arithmetic, at n×n cost) lost up to 10× in the smallest singular values
+/// of 120×120 two-sided graded matrices, since R₀ has no graded structure for row-wise errors to
+/// respect. The pivoting also makes R's rows nearly orthogonal already, so Jacobi needs fewer sweeps.
+/// Cost: mn (sort) + 4mn² − 4n³/3 (pivoted QR) flops.
+struct JacobiPreconditioning<T: LinalgScalar> {
+    /// Row i of P_r·A is row `rowOrder[i]` of A.
+    let rowOrder: [Int]
+    let factorization: PivotedQRFactorization<T>
+
+    init(_ a: Matrix<T>, threads: Int) {
+        let (m, n) = (a.rows, a.columns)
+        let squaredNorms = a.elements.withUnsafeBufferPointer { e in
+            (0..<m).map { i in e[(i * n)..<(i * n + n)].reduce(0.0) { $0 + Double($1) * Double($1) } }
+        }
+        rowOrder = squaredNorms.indices.sorted { squaredNorms[$0] > squaredNorms[$1] || (squaredNorms[$0] == squaredNorms[$1] && $0 < $1) }
+        factorization = PivotedQRFactorization(a.selecting(rows: rowOrder), threads: threads)
+    }
+
+    /// The triangular factor R.
+    var r: Matrix<T> { factorization.r }
+
+    /// Column k of A·P_c is column `columnOrder[k]` of A.
+    var columnOrder: [Int] { factorization.permutation }
+
+    /// P_rᵀ·Q·[Y; 0] for Y with n rows: left vectors of R as left vectors of A.
+    func leftVectors(_ y: Matrix<T>, threads: Int) -> Matrix<T> {
+        let (m, n) = (factorization.factors.rows, factorization.factors.columns)
+        var u = Matrix<T>(rows: m, columns: y.columns) { i, j in i < n ? y[i, j] : 0 }
+        factorization.multiplyQ(&u, transpose: false, threads: threads)
+        var inverse = [Int](repeating: 0, count: m)
+        for (sorted, original) in rowOrder.enumerated() { inverse[original] = sorted }
+        return u.selecting(rows: inverse)
+    }
+}

@@ -138,7 +138,7 @@ func bidiagonalSVD<T: LinalgScalar>(_ a: Matrix<T>, vectors: Bool, leading: Int,
 /// σᵢ then has relative error O(n·ε·κ(B)); norms are summed in Double.
 func jacobiSVD<T: LinalgScalar>(_ a: Matrix<T>, vectors: Bool, threads: Int) throws(LinalgError)
     -> (u: Matrix<T>?, sigma: [T], vt: Matrix<T>?) {
-    let (m, n) = (a.rows, a.columns)
+    let n = a.columns
     let preconditioning = JacobiPreconditioning(a, threads: threads)
     var x = preconditioning.r
     var rotations = vectors ? Matrix<T>.identity(n) : Matrix<T>(rows: 0, columns: 0)

@@ -176,24 +176,26 @@ struct VectorError {
 struct RankUndecidable: Error {}
 
 /// polar(a) = U·Vᵀ over the directions the rank rule keeps: a partial isometry. The rule is that of
-/// a step whose matrix has `a`'s rows and `ruleColumns` columns (default: `a`'s) and whose σ_ref is
+/// a step whose matrix has `ruleRows` rows and `ruleColumns` columns (default: `a`'s; more when `a`
+/// holds the coordinates of a larger matrix's vectors in an orthonormal basis, as in factored
+/// merges) and whose σ_ref is
 /// max(σ₁(a), `minimumReference`); `inputError` is the error of the vectors `a` was assembled from.
 /// Computed in T, or in Double from the same matrix when T's own arithmetic cannot decide or resolve
 /// it; throws when `inputError` alone leaves it undecided (the tensor then needs Double throughout).
-func rankAwarePolar<T: LinalgScalar>(_ a: Matrix<T>, inputError: VectorError = .none, ruleColumns: Int? = nil,
+func rankAwarePolar<T: LinalgScalar>(_ a: Matrix<T>, inputError: VectorError = .none, ruleRows: Int? = nil, ruleColumns: Int? = nil,
                                      minimumReference: T = 0, threads: Int?) throws -> Matrix<T> {
     do {
-        return try rankAwarePolarOnce(a, inputError: inputError, ruleColumns: ruleColumns,
+        return try rankAwarePolarOnce(a, inputError: inputError, ruleRows: ruleRows, ruleColumns: ruleColumns,
                                       minimumReference: minimumReference, threads: threads)
     } catch is RankUndecidable {
-        return try rankAwarePolarOnce(a.converted(to: Double.self), inputError: inputError, ruleColumns: ruleColumns,
+        return try rankAwarePolarOnce(a.converted(to: Double.self), inputError: inputError, ruleRows: ruleRows, ruleColumns: ruleColumns,
                                       minimumReference: Double(minimumReference), threads: threads).converted(to: T.self)
     }
 }
 
-private func rankAwarePolarOnce<T: LinalgScalar>(_ a: Matrix<T>, inputError: VectorError, ruleColumns: Int?, minimumReference: T,
-                                                  threads: Int?) throws -> Matrix<T> {
-    let (m, n) = (a.rows, ruleColumns ?? a.columns)
+private func rankAwarePolarOnce<T: LinalgScalar>(_ a: Matrix<T>, inputError: VectorError, ruleRows: Int?, ruleColumns: Int?,
+                                                  minimumReference: T, threads: Int?) throws -> Matrix<T> {
+    let (m, n) = (ruleRows ?? a.rows, ruleColumns ?? a.columns)
     let polar: PolarDecomposition<T>
     if minimumReference > 0 {
         let svd = try SVD(a, threads: threads)

@@ -121,9 +121,9 @@ public final class SafetensorsWriter {
     }
 
     /// Writes the next tensor from values, converted to its planned float dtype (rounding to
-    /// nearest even; Double → F16/BF16 rounds once).
-    @_specialize(exported: true, where T == Float)
-    @_specialize(exported: true, where T == Double)
+    /// nearest even; Double → F16/BF16 rounds once). Not `@_specialize(exported:)`, for the reason
+    /// `SafetensorsFile.values(of:as:)` gives: once the adapter writer called it from lane jobs,
+    /// Swift 6.3's release build emitted the specializations under another symbol and linking failed.
     public func write<T: LinalgScalar>(_ name: String, values: UnsafeBufferPointer<T>) throws(SafetensorsError) {
         let spec = try expect(name)
         guard spec.dtype.isConvertibleFloat else {

@@ -4,7 +4,8 @@ import Linalg
 /// M = Σ_t τ_t = U·diag(σ)·Vᵀ, τ_M = σ̄·U·Vᵀ where σ̄ = (1/r)·Σσᵢ over all r = min(m, n) values.
 /// The spectrum of the sum is flattened to its mean, so no task's directions are drowned by
 /// another's larger singular values. Rank rule relative to σ₁(M). Cost: one SVD and one GEMM.
-public struct IsoC: MatrixMergeRule {
+/// Factored (`FactoredMatrixRule`): M's core is Σ_t C_t, and its SVD is M's in the bases.
+public struct IsoC: MatrixMergeRule, FactoredMatrixRule {
     public static let name = "iso_c"
     public static let summary = "isotropic merge in the common subspace (the paper's Iso-C)"
     /// The paper's ViT-B/32 optimum.
@@ -16,14 +17,17 @@ public struct IsoC: MatrixMergeRule {
     public init(parameters: MergeParameterValues) { self.parameters = parameters }
 
     public func mergeMatrices<T: LinalgScalar>(_ taskVectors: [Matrix<T>], threads: Int?) throws -> Matrix<T> {
-        let total = Matrix(rows: taskVectors[0].rows, columns: taskVectors[0].columns,
-                           elements: VectorRules.sum(taskVectors.map(\.elements)))
-        let r = min(total.rows, total.columns)
-        if r == 0 { return total }
-        let relative = RankRule<T>(rows: total.rows, columns: total.columns, reference: 1).tolerance
+        try mergeCores(taskVectors, rows: taskVectors[0].rows, columns: taskVectors[0].columns, threads: threads)
+    }
+
+    public func mergeCores<T: LinalgScalar>(_ cores: [Matrix<T>], rows m: Int, columns n: Int, threads: Int?) throws -> Matrix<T> {
+        let total = Matrix(rows: cores[0].rows, columns: cores[0].columns, elements: VectorRules.sum(cores.map(\.elements)))
+        let r = min(m, n)
+        if min(total.rows, total.columns) == 0 { return total }
+        let relative = RankRule<T>(rows: m, columns: n, reference: 1).tolerance
         let polarDecomposition = try PolarDecomposition(total, relativeThreshold: relative, threads: threads)
         let sigma = polarDecomposition.singularValues
-        let rule = RankRule(rows: total.rows, columns: total.columns, reference: sigma.first ?? 0)
+        let rule = RankRule(rows: m, columns: n, reference: sigma.first ?? 0)
         // σ̄ counts the numerically-zero values as zero.
         let live = try rule.polarLiveCount(sigma, rows: total.rows, columns: total.columns)
         let mean = sigma.prefix(live).reduce(0, +) / T(r)

@@ -19,8 +19,9 @@ import Linalg
 /// U is a basis of all of ℝᵐ, so τ̄_t = U_⊥·(U_⊥ᵀ·τ_t) with U_⊥ the columns after the live common
 /// ones: the SVD of the small (m − k) × n matrix U_⊥ᵀ·τ_t gives τ̄_t's (Ū = U_⊥·W, same σ and V)
 /// — an exact identity, and a fifth of the work at f = 0.8. Tall matrices take the leading-vector
-/// SVD of τ̄_t itself.
-public struct IsoCTS: MatrixMergeRule {
+/// SVD of τ̄_t itself. Factored (`FactoredMatrixRule`): the same steps on the cores, whose square
+/// p × p SVD of M always gives the complement.
+public struct IsoCTS: MatrixMergeRule, FactoredMatrixRule {
     public static let name = "iso_cts"
     public static let summary = "isotropic merge in common and task-specific subspaces (the paper's Iso-CTS)"
     /// The paper's ViT-B/32 optimum.
@@ -41,7 +42,11 @@ public struct IsoCTS: MatrixMergeRule {
     public var fraction: Double { parameters[number: Self.commonFraction] }
 
     public func mergeMatrices<T: LinalgScalar>(_ taskVectors: [Matrix<T>], threads: Int?) throws -> Matrix<T> {
-        try Self.merge(taskVectors, fraction: fraction, threads: threads)
+        try Self.merge(taskVectors, rows: taskVectors[0].rows, columns: taskVectors[0].columns, fraction: fraction, threads: threads)
+    }
+
+    public func mergeCores<T: LinalgScalar>(_ cores: [Matrix<T>], rows m: Int, columns n: Int, threads: Int?) throws -> Matrix<T> {
+        try Self.merge(cores, rows: m, columns: n, fraction: fraction, threads: threads)
     }
 
     /// (k, s) for rank r, T tasks and common fraction f.
@@ -56,22 +61,26 @@ public struct IsoCTS: MatrixMergeRule {
         return (k, s)
     }
 
-    static func merge<T: LinalgScalar>(_ taskVectors: [Matrix<T>], fraction: Double, threads: Int?) throws -> Matrix<T> {
-        let (m, n) = (taskVectors[0].rows, taskVectors[0].columns)
+    /// τ_M's core from the task cores (p × q) of an m × n matrix; the task vectors themselves when
+    /// p = m and q = n.
+    static func merge<T: LinalgScalar>(_ taskVectors: [Matrix<T>], rows m: Int, columns n: Int, fraction: Double,
+                                       threads: Int?) throws -> Matrix<T> {
+        let (p, q) = (taskVectors[0].rows, taskVectors[0].columns)
         let r = min(m, n)
-        if r == 0 { return Matrix(rows: m, columns: n) }
+        if min(p, q) == 0 { return Matrix(rows: p, columns: q) }
         let (k, s) = sizes(rank: r, tasks: taskVectors.count, fraction: fraction)
-        let total = Matrix(rows: m, columns: n, elements: VectorRules.sum(taskVectors.map(\.elements)))
+        let total = Matrix(rows: p, columns: q, elements: VectorRules.sum(taskVectors.map(\.elements)))
         let svd = try SVD(total, threads: threads)
         let largest = svd.singularValues[0]
         // The live common directions: the rank rule decides the first k values only.
         let common = try RankRule(rows: m, columns: n, reference: largest)
-            .liveDirections(svd.singularValues.prefix(k), next: k < r ? svd.singularValues[k] : 0, weights: .equal(directions: r))
+            .liveDirections(svd.singularValues.prefix(k), next: k < svd.singularValues.count ? svd.singularValues[k] : 0,
+                            weights: .equal(directions: r))
         let uc = svd.u.selecting(columns: Array(0..<common.count))
         let amplification = 1 + (common.count > 0 ? largest / svd.singularValues[common.count - 1] : 0)
-        // For m ≤ n: U_⊥, the columns of M's U after the live common ones.
-        let complement = m <= n ? svd.u.selecting(columns: Array(common.count..<m)) : nil
-        var triplets = StackedTriplets<T>(rows: m, columns: n)
+        // For p ≤ q: U_⊥, the columns of M's U after the live common ones.
+        let complement = p <= q ? svd.u.selecting(columns: Array(common.count..<p)) : nil
+        var triplets = StackedTriplets<T>(rows: p, columns: q)
         for tau in taskVectors where s > 0 {
             // Only τ̄'s top s triplets are needed, and σ₁ of τ for the rank rule.
             let reference = try largestSingularValue(of: tau, threads: threads)
@@ -95,11 +104,11 @@ public struct IsoCTS: MatrixMergeRule {
         let taskError = triplets.vectorError
         triplets.append(u: uc, sigma: Array(svd.singularValues.prefix(common.count)),
                         vt: svd.vt.selecting(rows: Array(0..<common.count)), error: common.error)
-        guard triplets.count > 0 else { return Matrix(rows: m, columns: n) }
+        guard triplets.count > 0 else { return Matrix(rows: p, columns: q) }
         let mean = triplets.sigma.reduce(0, +) / T(r)
         let left = try polarOfStackedBasis(tasks: triplets.u.selecting(columns: Array(0..<taskColumns)), common: uc,
-                                           inputError: taskError, threads: threads)
-        let right = try rankAwarePolar(triplets.vt, inputError: triplets.vectorError, threads: threads)
+                                           inputError: taskError, ruleRows: m, threads: threads)
+        let right = try rankAwarePolar(triplets.vt, inputError: triplets.vectorError, ruleColumns: n, threads: threads)
         return product(left, right, alpha: mean, threads: threads)
     }
 
@@ -110,8 +119,9 @@ public struct IsoCTS: MatrixMergeRule {
     /// of an ill-conditioned [Ū₁ … Ū_T] would amplify; they are projected off once more first.
     /// Should the blocks not be nearly orthogonal to U_c (cross products above 10⁻³: not from a
     /// projection), the full polar is taken.
-    /// `inputError` is the error of the task blocks' vectors.
-    static func polarOfStackedBasis<T: LinalgScalar>(tasks: Matrix<T>, common: Matrix<T>, inputError: VectorError,
+    /// `inputError` is the error of the task blocks' vectors; `ruleRows` the rows of the matrix
+    /// whose vectors these are the coordinates of (the rank rule's m).
+    static func polarOfStackedBasis<T: LinalgScalar>(tasks: Matrix<T>, common: Matrix<T>, inputError: VectorError, ruleRows: Int,
                                                      threads: Int?) throws -> Matrix<T> {
         let (m, taskColumns, k) = (tasks.rows, tasks.columns, common.columns)
         guard taskColumns > 0 else { return common }
@@ -120,11 +130,11 @@ public struct IsoCTS: MatrixMergeRule {
         guard cross.elements.allSatisfy({ abs($0) <= 1e-3 }) else {
             stacked.place(tasks, row: 0, column: 0)
             stacked.place(common, row: 0, column: taskColumns)
-            return try rankAwarePolar(stacked, inputError: inputError, threads: threads)
+            return try rankAwarePolar(stacked, inputError: inputError, ruleRows: ruleRows, threads: threads)
         }
         let orthogonal = removing(common, times: cross, from: tasks, threads: threads)
         // σ(U*) = σ(task blocks) ∪ {1 for each common column}: the rank rule's reference is the largest.
-        let polar = try rankAwarePolar(orthogonal, inputError: inputError, ruleColumns: taskColumns + k,
+        let polar = try rankAwarePolar(orthogonal, inputError: inputError, ruleRows: ruleRows, ruleColumns: taskColumns + k,
                                        minimumReference: k > 0 ? 1 : 0, threads: threads)
         stacked.place(polar, row: 0, column: 0)
         stacked.place(common, row: 0, column: taskColumns)

@@ -39,7 +39,7 @@ public struct TIES: MergeRule {
     public var trimsPerTensor: Bool { parameters[flag: Self.perTensor] }
 
     /// The whole-model pre-pass's result (nil when trimming per tensor).
-    public func modelStatistics<T: LinalgScalar>(_ source: TaskVectorSource<T>) throws -> TIESStatistics? {
+    public func modelStatistics<S: TaskVectorStream>(_ source: S) throws -> TIESStatistics? {
         trimsPerTensor ? nil : try TIESStatistics(source, density: keptShare)
     }
 
@@ -168,6 +168,12 @@ struct MagnitudeSelection<T: LinalgScalar>: Sendable {
     static func key(_ x: T) -> UInt64 {
         if let f = x as? Float { return UInt64(abs(f).bitPattern) }
         return abs(Double(x)).bitPattern
+    }
+
+    /// Adds this pass's counts for `count` zero entries to `histogram`: key 0, in bin 0 while the
+    /// prefix found so far is 0.
+    func countZeros(_ count: Int, into histogram: inout [Int]) {
+        if prefixBits == 0 || prefix == 0 { histogram[0] += count }
     }
 
     /// Adds this pass's counts for one tensor to `histogram` (`bins` entries). Counts add exactly

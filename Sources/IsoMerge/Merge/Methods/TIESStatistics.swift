@@ -6,17 +6,19 @@ import Linalg
 /// Computed by streaming passes over the task vectors: one per 16 bits of the magnitude (2 for
 /// Float, 4 for Double), then one for the sign election. Each pass runs tensors side by side;
 /// what they produce — histogram counts and sign counts — are integers that add exactly in any
-/// order, so the result does not depend on the lane count. Memory: the tensors in flight (the
+/// order, so the result does not depend on the lane count. Entries the stream counts as zeros
+/// without visiting them (`TaskVectorStream.implicitZeros`) go into bin 0 of each pass that can hold
+/// them and add nothing to the sign election. Memory: the tensors in flight (the
 /// source's budget) plus one set of T histograms per lane. Thresholds are stored as Double, which
 /// holds every Float and Double magnitude exactly.
 public struct TIESStatistics: Sendable {
     public let thresholds: [Double]
     public let majority: Int
 
-    init<T: LinalgScalar>(_ source: TaskVectorSource<T>, density: Double) throws {
-        let tasks = source.plan.models.count
-        let entries = source.mergedTensors.reduce(0) { $0 + $1.entry.elementCount }
-        let rank = TIES.rank(entries: entries, density: density)
+    init<S: TaskVectorStream>(_ source: S, density: Double) throws {
+        typealias T = S.Scalar
+        let tasks = source.taskCount
+        let rank = TIES.rank(entries: source.entryCount, density: density)
         var thresholds = [T](repeating: 0, count: tasks)
         if rank > 0 {
             var selections = (0..<tasks).map { _ in MagnitudeSelection<T>(rank: rank) }
@@ -28,8 +30,11 @@ public struct TIESStatistics: Sendable {
                         for t in 0..<tasks { pass[t].count(taskVectors[t], into: &set[t]) }
                     }
                 }, consume: { _ in })
-                let totals = histograms.totals()
-                for t in 0..<tasks { selections[t].finishPass(totals[t]) }
+                var totals = histograms.totals()
+                for t in 0..<tasks {
+                    pass[t].countZeros(source.implicitZeros, into: &totals[t])
+                    selections[t].finishPass(totals[t])
+                }
             }
             thresholds = selections.map(\.value)
         }

@@ -7,8 +7,9 @@ import Linalg
 /// contract's zero padding (and dead directions) add exactly zero singular values to the polar
 /// steps, which leave them out anyway, and left in they would be values no rounding-aware rule
 /// could tell from noise. Cost: T SVDs with the vectors of the top s values only (`TruncatedSVD`),
-/// two polar SVDs of m × Σlive and Σlive × n, GEMMs.
-public struct TSVM: MatrixMergeRule {
+/// two polar SVDs of m × Σlive and Σlive × n, GEMMs. Factored (`FactoredMatrixRule`): each
+/// task's SVD is its core's in the bases, and so are the polar factors of the stacked vectors.
+public struct TSVM: MatrixMergeRule, FactoredMatrixRule {
     public static let name = "tsv_m"
     public static let summary = "task singular vectors merge (TSV-M)"
     public static let defaultAlpha = 1.0
@@ -19,21 +20,25 @@ public struct TSVM: MatrixMergeRule {
     public init(parameters: MergeParameterValues) { self.parameters = parameters }
 
     public func mergeMatrices<T: LinalgScalar>(_ taskVectors: [Matrix<T>], threads: Int?) throws -> Matrix<T> {
-        let (m, n) = (taskVectors[0].rows, taskVectors[0].columns)
-        let s = min(m, n) / taskVectors.count
-        var triplets = StackedTriplets<T>(rows: m, columns: n)
-        for tau in taskVectors where s > 0 {
+        try mergeCores(taskVectors, rows: taskVectors[0].rows, columns: taskVectors[0].columns, threads: threads)
+    }
+
+    public func mergeCores<T: LinalgScalar>(_ cores: [Matrix<T>], rows m: Int, columns n: Int, threads: Int?) throws -> Matrix<T> {
+        let (p, q) = (cores[0].rows, cores[0].columns)
+        let s = min(m, n) / cores.count
+        var triplets = StackedTriplets<T>(rows: p, columns: q)
+        for tau in cores where s > 0 {
             // Only the top s triplets are needed; σ₁ among them is the rank rule's reference.
             let top = try TruncatedSVD(tau, rank: s, threads: threads)
             let rule = RankRule(rows: m, columns: n, reference: top.singularValues.first ?? 0)
             let live = try rule.liveDirections(top.singularValues, next: top.nextSingularValue, weights: .basisColumns(columns: min(m, n)))
             triplets.append(top, live: live.count, error: live.error)
         }
-        guard triplets.count > 0 else { return Matrix(rows: m, columns: n) }
-        var left = try rankAwarePolar(triplets.u, inputError: triplets.vectorError, threads: threads)
-        let right = try rankAwarePolar(triplets.vt, inputError: triplets.vectorError, threads: threads)
+        guard triplets.count > 0 else { return Matrix(rows: p, columns: q) }
+        var left = try rankAwarePolar(triplets.u, inputError: triplets.vectorError, ruleRows: m, threads: threads)
+        let right = try rankAwarePolar(triplets.vt, inputError: triplets.vectorError, ruleColumns: n, threads: threads)
         left.withMutableView { view in
-            for i in 0..<m { for j in 0..<triplets.count { view[i, j] *= triplets.sigma[j] } }
+            for i in 0..<p { for j in 0..<triplets.count { view[i, j] *= triplets.sigma[j] } }
         }
         return product(left, right, threads: threads)
     }

@@ -41,7 +41,7 @@ public protocol MergeRule: Sendable {
     /// τ_M of any tensor from its flattened task vectors (T ≥ 1, equal lengths).
     func mergeVectors<T: LinalgScalar>(_ taskVectors: [[T]], statistics: ModelStatistics) -> [T]
     /// The whole-model pre-pass: reads every merged tensor's task vectors from `source`.
-    func modelStatistics<T: LinalgScalar>(_ source: TaskVectorSource<T>) throws -> ModelStatistics
+    func modelStatistics<S: TaskVectorStream>(_ source: S) throws -> ModelStatistics
 }
 
 extension MergeRule {
@@ -67,7 +67,7 @@ extension MergeRule {
 }
 
 extension MergeRule where ModelStatistics == Void {
-    public func modelStatistics<T: LinalgScalar>(_ source: TaskVectorSource<T>) throws {}
+    public func modelStatistics<S: TaskVectorStream>(_ source: S) throws {}
 }
 
 /// The α grid of the paper for rules whose useful α lies near 1: 0.1, 0.2, … 3.0.

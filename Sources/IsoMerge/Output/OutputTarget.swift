@@ -8,7 +8,8 @@ import Darwin
 ///
 /// A path ending in `.safetensors` names a file; any other path names a directory that holds one
 /// checkpoint (`model.safetensors`, or `model-…-of-….safetensors` shards with
-/// `model.safetensors.index.json`). The rules, checked by `check` before anything is written:
+/// `model.safetensors.index.json`), or, made with `adapter(directory:)`, one PEFT adapter
+/// (`adapter_config.json` and `adapter_model.safetensors`): its output files. The rules, checked by `check` before anything is written:
 /// - an existing output is replaced only when overwriting is allowed (for a directory: when it
 ///   holds checkpoint files);
 /// - an output never replaces an input, overwriting allowed or not: not the same file (also
@@ -27,6 +28,8 @@ public struct OutputTarget: Sendable {
     /// The path as given, without trailing slashes (used in messages).
     public let path: String
     public let kind: Kind
+    /// Whether the directory's output files are an adapter's rather than a checkpoint's.
+    private var holdsAdapter = false
 
     /// The target `path` names: a file if it ends in `.safetensors`, a directory otherwise.
     public init(_ path: String) {
@@ -36,6 +39,13 @@ public struct OutputTarget: Sendable {
     /// A file target, whatever the name.
     init(file path: String) {
         self.init(path, kind: .file)
+    }
+
+    /// A directory that receives a PEFT adapter.
+    public static func adapter(directory path: String) -> OutputTarget {
+        var target = OutputTarget(path, kind: .directory)
+        target.holdsAdapter = true
+        return target
     }
 
     private init(_ path: String, kind: Kind) {
@@ -105,7 +115,7 @@ public struct OutputTarget: Sendable {
             }
         }
         guard isDirectory(target) else { return }
-        let contents = try Self.classify(directory: target)
+        let contents = try Self.classify(directory: target, adapter: holdsAdapter)
         let identities = Self.identities(of: inputs)
         for entry in contents.checkpoint + contents.carried {
             if let identity = FileIdentity(path: target + "/" + entry), identities[identity] != nil {
@@ -151,7 +161,7 @@ public struct OutputTarget: Sendable {
             syncDirectory(of: target)
             return
         }
-        let contents = try Self.classify(directory: target)
+        let contents = try Self.classify(directory: target, adapter: holdsAdapter)
         if !contents.checkpoint.isEmpty && !overwrite { throw Self.alreadyExists(path) }
         if let entry = contents.uncarriable.first {
             throw SafetensorsError(file: path, "holds \(entry), which cannot be kept when the directory is replaced as a whole")
@@ -183,6 +193,11 @@ public struct OutputTarget: Sendable {
         SafetensorsError(file: what, "already exists (allow overwriting to replace it)")
     }
 
+    /// Whether `name` is one of the files of an adapter directory as this tool writes it.
+    static func isAdapterFile(_ name: String) -> Bool {
+        name == LoRAAdapter.configName || name == LoRAAdapter.weightsName
+    }
+
     /// Whether `name` is one of the files of a checkpoint directory as this tool writes it.
     static func isCheckpointFile(_ name: String) -> Bool {
         if name == "model.safetensors" || name == "model.safetensors.index.json" { return true }
@@ -191,9 +206,10 @@ public struct OutputTarget: Sendable {
         return numbers.count == 3 && numbers[1] == "of" && [numbers[0], numbers[2]].allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
     }
 
-    /// A directory's entries: checkpoint files (replaced), files and symbolic links that are carried
-    /// over, and what cannot be (subdirectories, devices…). Temporaries are in none: they go with the old content.
-    private static func classify(directory: String) throws(SafetensorsError)
+    /// A directory's entries: output files (replaced; an adapter's with `adapter`, else a checkpoint's),
+    /// files and symbolic links that are carried over, and what cannot be (subdirectories, devices…).
+    /// Temporaries are in none: they go with the old content.
+    private static func classify(directory: String, adapter: Bool) throws(SafetensorsError)
         -> (checkpoint: [String], carried: [String], uncarriable: [String]) {
         guard let stream = opendir(directory) else {
             throw SafetensorsError(file: directory, "cannot list the directory: \(systemError())")
@@ -204,7 +220,7 @@ public struct OutputTarget: Sendable {
             if name == "." || name == ".." || TemporaryName.maker(ofEntry: name) != nil { continue }
             var info = stat()
             let kind = lstat(directory + "/" + name, &info) == 0 ? info.st_mode & S_IFMT : 0
-            if isCheckpointFile(name) && kind == S_IFREG {
+            if (adapter ? isAdapterFile(name) : isCheckpointFile(name)) && kind == S_IFREG {
                 result.checkpoint.append(name)
             } else if kind == S_IFREG || kind == S_IFLNK {
                 result.carried.append(name)

@@ -1,0 +1,132 @@
+import Linalg
+
+/// The task vectors of one m × n matrix when each is low-rank, τ_t = L_t·R_tᵀ (L_t m × r_t,
+/// R_t n × r_t; a task without the matrix has r_t = 0), held as one pair of orthonormal bases and
+/// small cores (docs/ALGORITHMS.md, "Low-rank task vectors"): with P = [L₁ … L_T] = Q_L·R_L and
+/// Q = [R₁ … R_T] = Q_R·R_R (thin QR, R = Σr_t columns), τ_t = Q_L·C_t·Q_Rᵀ with
+/// C_t = R_L·E_t·R_Rᵀ, E_t selecting task t's columns. A side with R ≥ its dimension keeps the
+/// identity as its basis and P (or Q) as its R factor, so cores are p × q, p = min(m, R),
+/// q = min(n, R). Cost: two QRs, O((m + n)·R²), and T products of R × r_t × R.
+struct LowRankTaskVectors<T: LinalgScalar> {
+    let rows: Int, columns: Int
+    /// Q_L (m × p), or nil for the identity (p = m).
+    let leftBasis: Matrix<T>?
+    /// Q_R (n × q), or nil for the identity (q = n).
+    let rightBasis: Matrix<T>?
+    /// C_t, p × q each.
+    let cores: [Matrix<T>]
+
+    /// From each task's factors (nil: the task does not adapt this matrix); at least one present.
+    init(factors: [(left: Matrix<T>, right: Matrix<T>)?], rows m: Int, columns n: Int, threads: Int?) {
+        (rows, columns) = (m, n)
+        let present = factors.compactMap { $0 }
+        let total = present.reduce(0) { $0 + $1.left.columns }
+        func stacked(_ side: [Matrix<T>], rows: Int) -> Matrix<T> {
+            var result = Matrix<T>(rows: rows, columns: total)
+            var column = 0
+            for block in side {
+                result.place(block, row: 0, column: column)
+                column += block.columns
+            }
+            return result
+        }
+        func basis(_ stack: Matrix<T>) -> (basis: Matrix<T>?, triangle: Matrix<T>) {
+            guard stack.columns < stack.rows else { return (nil, stack) }
+            let qr = QRFactorization(stack, threads: threads)
+            return (qr.q, qr.r)
+        }
+        let (leftBasis, leftTriangle) = basis(stacked(present.map(\.left), rows: m))
+        let (rightBasis, rightTriangle) = basis(stacked(present.map(\.right), rows: n))
+        (self.leftBasis, self.rightBasis) = (leftBasis, rightBasis)
+        var cores: [Matrix<T>] = []
+        var column = 0
+        for pair in factors {
+            guard let pair else {
+                cores.append(Matrix(rows: leftTriangle.rows, columns: rightTriangle.rows))
+                continue
+            }
+            let block = Array(column..<(column + pair.left.columns))
+            cores.append(product(leftTriangle.selecting(columns: block), rightTriangle.selecting(columns: block), transposeB: true,
+                                 threads: threads))
+            column += pair.left.columns
+        }
+        self.cores = cores
+    }
+
+    /// The merge of these task vectors by `rule`, as the SVD of its result: equal to the rule's
+    /// matrix rule on the dense τ_t (`FactoredMatrixRule`). When a Float step cannot decide, the whole
+    /// matrix is redone in Double from `exact` (the same factors in Double) and rounded back.
+    func merged(by rule: some FactoredMatrixRule, exact: () throws -> LowRankTaskVectors<Double>, threads: Int?) throws -> LowRankMatrix<T> {
+        let core: Matrix<T>
+        do {
+            core = try rule.mergeCores(cores, rows: rows, columns: columns, threads: threads)
+        } catch is RankUndecidable {
+            return try exact().merged(by: rule, exact: { preconditionFailure("Double decides every rank") }, threads: threads)
+                .converted(to: T.self)
+        }
+        return try LowRankMatrix(core: core, left: leftBasis, right: rightBasis, rows: rows, columns: columns, threads: threads)
+    }
+}
+
+/// A matrix as its SVD-ordered factors, X = left·rightᵀ with left = Q_L·U·Σ (m × k) and
+/// right = Q_R·V (n × k, orthonormal columns), and its singular values σ (descending).
+struct LowRankMatrix<T: LinalgScalar> {
+    let rows: Int, columns: Int
+    var left: Matrix<T>
+    var right: Matrix<T>
+    var singularValues: [T]
+
+    /// From a core C (p × q) and the bases it is expressed in (nil: the identity): one SVD of C.
+    init(core: Matrix<T>, left leftBasis: Matrix<T>?, right rightBasis: Matrix<T>?, rows m: Int, columns n: Int, threads: Int?) throws {
+        (rows, columns) = (m, n)
+        let svd = try SVD(core, threads: threads)
+        var scaled = svd.u
+        scaled.withMutableView { u in
+            for i in 0..<u.rows { for j in 0..<u.columns { u[i, j] *= svd.singularValues[j] } }
+        }
+        left = leftBasis.map { product($0, scaled, threads: threads) } ?? scaled
+        right = rightBasis.map { product($0, svd.vt, transposeB: true, threads: threads) } ?? svd.vt.transposed
+        singularValues = svd.singularValues
+    }
+
+    private init(rows: Int, columns: Int, left: Matrix<T>, right: Matrix<T>, singularValues: [T]) {
+        (self.rows, self.columns, self.left, self.right, self.singularValues) = (rows, columns, left, right, singularValues)
+    }
+
+    /// k, the number of directions held.
+    var rank: Int { singularValues.count }
+
+    /// left·rightᵀ, m × n.
+    func dense(threads: Int?) -> Matrix<T> { product(left, right, transposeB: true, threads: threads) }
+
+    /// The best rank-`k` approximation (the leading k directions; all when k ≥ rank) and the share
+    /// of ‖X‖_F² it leaves out.
+    func truncated(rank k: Int) -> (matrix: LowRankMatrix<T>, discardedShare: Double) {
+        let kept = min(k, rank)
+        let energy = singularValues.reduce(0.0) { $0 + Double($1) * Double($1) }
+        let leftOut = singularValues.dropFirst(kept).reduce(0.0) { $0 + Double($1) * Double($1) }
+        let columns = Array(0..<kept)
+        return (LowRankMatrix(rows: rows, columns: self.columns, left: left.selecting(columns: columns), right: right.selecting(columns: columns),
+                              singularValues: Array(singularValues.prefix(kept))),
+                energy > 0 ? leftOut / energy : 0)
+    }
+
+    /// The leading `k` triplets of a dense m × n matrix (`TruncatedSVD`), with its full ‖X‖_F² for the
+    /// discarded share.
+    static func leading(of x: Matrix<T>, rank k: Int, threads: Int?) throws -> (matrix: LowRankMatrix<T>, discardedShare: Double) {
+        let top = try TruncatedSVD(x, rank: k, threads: threads)
+        var scaled = top.u
+        scaled.withMutableView { u in
+            for i in 0..<u.rows { for j in 0..<u.columns { u[i, j] *= top.singularValues[j] } }
+        }
+        let energy = x.elements.reduce(0.0) { $0 + Double($1) * Double($1) }
+        let kept = top.singularValues.reduce(0.0) { $0 + Double($1) * Double($1) }
+        return (LowRankMatrix(rows: x.rows, columns: x.columns, left: scaled, right: top.vt.transposed, singularValues: top.singularValues),
+                energy > 0 ? max(0, energy - kept) / energy : 0)
+    }
+
+    func converted<Other: LinalgScalar>(to _: Other.Type) -> LowRankMatrix<Other> {
+        LowRankMatrix<Other>(rows: rows, columns: columns, left: left.converted(to: Other.self), right: right.converted(to: Other.self),
+                             singularValues: singularValues.map { Other(Double($0)) })
+    }
+}

@@ -5,23 +5,31 @@ import Linalg
 /// merge-bench: end-to-end merge timings (reading, merging, writing) and peak memory per method.
 ///
 ///   merge-bench --base BASE --models FT1 FT2 ... [--methods iso_c,iso_cts,tsv_m] [--output DIR] [--json]
+///   merge-bench --adapters DIR1 DIR2 ... [--methods ...] [--output DIR] [--json]
+///
+/// With `--adapters` (PEFT LoRA adapters, e.g. from scripts/make_lora_adapters.py) each method merges
+/// adapter → adapter (`AdapterMerge.writeAdapter`), and, for the ratio, the same merge through dense
+/// task vectors is timed on the first layer's modules (`model.layers.0.`): τ_t = s·B·A densified, the
+/// rule's dense matrix rule; the whole model would take about that times the layer count.
 ///
 /// Each method runs in a child process of its own, so that its peak resident set size is its own.
-let usage = "usage: merge-bench --base BASE --models FT ... [--methods a,b,...] [--output DIR] [--json] [--threads N]"
+let usage = "usage: merge-bench (--base BASE --models FT ... | --adapters DIR ...) [--methods a,b,...] [--output DIR] [--json] [--threads N]"
 
-var base = "", models: [String] = [], methods = ["iso_c", "iso_cts", "tsv_m"], output = NSTemporaryDirectory()
-var json = false, child = false, threads: Int? = nil
+var base = "", models: [String] = [], adapters: [String] = [], methods = ["iso_c", "iso_cts", "tsv_m"], output = NSTemporaryDirectory()
+var json = false, child = false, denseLayer = false, threads: Int? = nil
 var iterator = CommandLine.arguments.dropFirst().makeIterator()
-var pendingModels = false
+var pendingModels = false, pendingAdapters = false
 while let argument = iterator.next() {
-    if pendingModels && !argument.hasPrefix("--") {
-        models.append(argument)
+    if (pendingModels || pendingAdapters) && !argument.hasPrefix("--") {
+        if pendingModels { models.append(argument) } else { adapters.append(argument) }
         continue
     }
-    pendingModels = false
+    (pendingModels, pendingAdapters) = (false, false)
     switch argument {
     case "--base": base = iterator.next() ?? ""
     case "--models": pendingModels = true
+    case "--adapters": pendingAdapters = true
+    case "--dense-layer": denseLayer = true
     case "--methods": methods = (iterator.next() ?? "").split(separator: ",").map(String.init)
     case "--output": output = iterator.next() ?? output
     case "--threads": threads = Int(iterator.next() ?? "")
@@ -32,12 +40,52 @@ while let argument = iterator.next() {
         exit(2)
     }
 }
-guard !base.isEmpty, !models.isEmpty else {
+guard (!base.isEmpty && !models.isEmpty) || (!adapters.isEmpty && models.isEmpty) else {
     FileHandle.standardError.write(Data("\(usage)\n".utf8))
     exit(2)
 }
 
 MemoryTuning.reuseFreedMemory()
+
+/// "seconds peak_bytes" of this process since `start`.
+func report(since start: Date) -> Never {
+    let seconds = Date().timeIntervalSince(start)
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    print(seconds, usage.ru_maxrss * 1024)
+    exit(0)
+}
+
+if child && !adapters.isEmpty {
+    // One matrix method on the adapters: adapter → adapter end to end, or (--dense-layer) its dense
+    // matrix rule on the first layer's densified task vectors.
+    guard let rule = try? MergeRules.standard.make(methods[0]) else {
+        FileHandle.standardError.write(Data("unknown method \(methods[0])\n".utf8))
+        exit(2)
+    }
+    var options = MergeOptions(rule: rule)
+    options.threads = threads
+    do {
+        let opened = try adapters.map { try LoRAAdapter(path: $0) }
+        let start = Date()
+        if denseLayer {
+            for module in opened[0].modules where module.name.contains("layers.0.") {
+                let taskVectors = try opened.map { adapter -> Matrix<Float> in
+                    let (left, right) = try adapter.factors(of: adapter.module(named: module.name)!, as: Float.self)
+                    return product(left, right, transposeB: true, threads: threads)
+                }
+                _ = try rule.mergeMatrices(taskVectors, threads: threads)
+            }
+        } else {
+            let merge = try AdapterMerge(adapters: opened, base: nil, options: options)
+            _ = try merge.writeAdapter(to: output + "/merge-bench-\(methods[0])-adapter", overwrite: true)
+        }
+        report(since: start)
+    } catch {
+        FileHandle.standardError.write(Data("merge-bench: \(error)\n".utf8))
+        exit(1)
+    }
+}
 
 if child {
     // One method, timed end to end; prints "seconds peak_bytes".
@@ -64,12 +112,12 @@ if child {
     exit(0)
 }
 
-if !json { print("method           seconds   peak RSS (MB)") }
-for method in methods {
+/// Runs this program as a child with `arguments`; its (seconds, peak bytes).
+@MainActor
+func runChild(_ arguments: [String], method: String) throws -> [Double] {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-    process.arguments = ["--child", "--base", base, "--methods", method, "--output", output]
-        + (threads.map { ["--threads", String($0)] } ?? []) + ["--models"] + models
+    process.arguments = ["--child", "--methods", method, "--output", output] + (threads.map { ["--threads", String($0)] } ?? []) + arguments
     let pipe = Pipe()
     process.standardOutput = pipe
     try process.run()
@@ -80,6 +128,28 @@ for method in methods {
         FileHandle.standardError.write(Data("\(method) failed\n".utf8))
         exit(1)
     }
+    return fields
+}
+
+if !adapters.isEmpty {
+    if !json { print("method      adapter→adapter s   peak RSS (MB)   dense, layer 0 s   dense ×32 layers / adapter") }
+    for method in methods {
+        let factored = try runChild(["--adapters"] + adapters, method: method)
+        let dense = try runChild(["--dense-layer", "--adapters"] + adapters, method: method)
+        if json {
+            print("{\"op\":\"adapter_merge\",\"method\":\"\(method)\",\"tasks\":\(adapters.count),\"seconds\":\(factored[0]),"
+                  + "\"peak_rss_mb\":\(factored[1] / 1_048_576),\"dense_layer_seconds\":\(dense[0])}")
+        } else {
+            print(method.padding(toLength: 12, withPad: " ", startingAt: 0)
+                  + String(format: "%18.2f   %13.0f   %16.2f   %10.0f×", factored[0], factored[1] / 1_048_576, dense[0], 32 * dense[0] / factored[0]))
+        }
+    }
+    exit(0)
+}
+
+if !json { print("method           seconds   peak RSS (MB)") }
+for method in methods {
+    let fields = try runChild(["--base", base, "--models"] + models, method: method)
     let megabytes = fields[1] / 1_048_576
     if json {
         print("{\"op\":\"merge\",\"method\":\"\(method)\",\"tasks\":\(models.count),\"seconds\":\(fields[0]),\"peak_rss_mb\":\(megabytes)}")

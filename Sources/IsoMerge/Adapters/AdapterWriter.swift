@@ -115,7 +115,8 @@ final class AdapterWriter {
     var config: String {
         let r = ranks.max() ?? 0
         let first = adapters.adapters[0].config
-        let pattern = JSONValue.object(zip(adapters.modules, ranks).filter { $0.1 != r }.map { ($0.0.name, .number(String($0.1))) })
+        let pattern = JSONValue.object(zip(adapters.modules, ranks).filter { $0.1 != r }.sorted { $0.0.name < $1.0.name }
+            .map { ($0.0.name, .number(String($0.1))) })
         func string(_ text: String?) -> JSONValue { text.map { .string($0) } ?? .null }
         let members: [(key: String, value: JSONValue)] = [
             ("alpha_pattern", pattern),

@@ -27,6 +27,7 @@ enum MergeCommand {
         }
         return """
             usage: isomerge merge --method METHOD --base BASE --models FT1 FT2 ... --output OUT [options]
+                   isomerge merge --method METHOD --adapters DIR1 DIR2 ... [--base BASE] --output OUT | --output-adapter DIR
 
             Merges fine-tuned checkpoints of one base model into one multi-task checkpoint.
             BASE, FT and OUT are .safetensors files, directories or shard indexes (OUT: a .safetensors path,
@@ -38,6 +39,10 @@ enum MergeCommand {
             method parameters:
             \(parameters.joined(separator: "\n"))
 
+              --adapters DIR ...       merge PEFT LoRA adapters instead of checkpoints, exactly as their densified
+                                       checkpoints would merge (docs/ADAPTERS.md); --output then needs --base
+              --output-adapter DIR     write the merge as a PEFT adapter (with --adapters; --base optional)
+              --adapter-rank R         keep the best rank-R approximation of each module (needed for ties)
               --alpha A                scaling of the merged task vector (default: the method's α above)
               --precision P            float32 (default) or float64 arithmetic
               --output-dtype D         same (default), F32, F16, BF16 or F64
@@ -63,8 +68,9 @@ enum MergeCommand {
 
     static func run(_ arguments: [String], rules: MergeRules = .standard) throws {
         var options: Set<String> = ["method", "base", "output", "alpha", "precision", "output-dtype", "shard-size", "threads",
-                                    "save-task-vector", "alpha-grid", "evaluate", "search-report", "config"]
-        var multiValued: Set<String> = ["models"]
+                                    "save-task-vector", "alpha-grid", "evaluate", "search-report", "config", "output-adapter",
+                                    "adapter-rank"]
+        var multiValued: Set<String> = ["models", "adapters"]
         var flags: Set<String> = ["help", "print-config", "overwrite", "quiet"]
         for (parameter, _) in rules.parameters {
             switch parameter.kind {
@@ -96,7 +102,11 @@ struct MergeSettings {
     var method: String?
     var base: String?
     var models: [String] = []
+    /// PEFT adapter directories merged instead of `models`.
+    var adapters: [String] = []
     var output: String?
+    var outputAdapter: String?
+    var adapterRank: Int?
     var alpha: Double?
     /// The method parameters given, by parameter name; the rest take their defaults.
     var parameters: [String: MergeParameterValue] = [:]
@@ -115,7 +125,7 @@ struct MergeSettings {
 
     /// The config file's keys: the merge's own, then every rule parameter's.
     var keys: [String] {
-        ["method", "base", "models", "output", "alpha", "precision", "output_dtype", "shard_size", "threads", "save_task_vector",
+        ["method", "base", "models", "adapters", "output", "output_adapter", "adapter_rank", "alpha", "precision", "output_dtype", "shard_size", "threads", "save_task_vector",
          "alpha_grid", "evaluate", "search_report", "overwrite", "quiet"] + rules.parameters.map(\.parameter.configKey)
     }
 
@@ -153,7 +163,10 @@ struct MergeSettings {
             case "method": method = try string()
             case "base": base = try string()
             case "models": models = try strings()
+            case "adapters": adapters = try strings()
             case "output": output = try string()
+            case "output_adapter": outputAdapter = try string()
+            case "adapter_rank": adapterRank = try integer()
             case "alpha": alpha = try number()
             case "precision": precision = try string()
             case "output_dtype": outputDType = try string()
@@ -193,7 +206,10 @@ struct MergeSettings {
         method = try parsed.value("method") ?? method
         base = try parsed.value("base") ?? base
         if !parsed.all("models").isEmpty { models = parsed.all("models") }
+        if !parsed.all("adapters").isEmpty { adapters = parsed.all("adapters") }
         output = try parsed.value("output") ?? output
+        outputAdapter = try parsed.value("output-adapter") ?? outputAdapter
+        adapterRank = try integer("adapter-rank") ?? adapterRank
         alpha = try number("alpha") ?? alpha
         for (parameter, _) in rules.parameters {
             switch parameter.kind {
@@ -221,7 +237,10 @@ struct MergeSettings {
         add("method", method.map { .string($0) })
         add("base", base.map { .string($0) })
         add("models", .array(models.map { .string($0) }))
+        if !adapters.isEmpty { add("adapters", .array(adapters.map { .string($0) })) }
         add("output", output.map { .string($0) })
+        add("output_adapter", outputAdapter.map { .string($0) })
+        add("adapter_rank", adapterRank.map { .number(String($0)) })
         add("alpha", alpha.map { .number(String($0)) })
         for (parameter, _) in rules.parameters { add(parameter.configKey, parameters[parameter.name]?.json) }
         add("precision", .string(precision))
@@ -280,6 +299,7 @@ struct MergeSettings {
     /// Runs the merge (or the α search). Every output rule is checked before any work.
     func merge() throws {
         let options = try options()
+        if !adapters.isEmpty || outputAdapter != nil || adapterRank != nil { return try mergeAdapters(options: options) }
         guard let base else { throw UsageError("--base is required") }
         guard !models.isEmpty else { throw UsageError("--models needs at least one fine-tuned checkpoint") }
         guard let output else { throw UsageError("--output is required") }

@@ -30,16 +30,8 @@ struct AlphaSearch {
         StaleTemporaries.sweep(directory: directory)
         let scratch = try TemporaryDirectory(beside: directory + "isomerge-search")
         defer { scratch.remove() }
-        let taskVector = scratch.path + "/task-vector.safetensors"
-        _ = try engine.writeTaskVector(to: taskVector, metadata: metadata)
-        progress.finish()
-        let tau = try Checkpoint(path: taskVector)
-        var candidates = 0
-        let search = try AlphaSelection.search(grid: grid) { alpha in
-            let candidate = scratch.path + "/candidate-\(candidates).safetensors"
-            candidates += 1
-            _ = try MergeEngine.apply(base: engine.base, taskVector: tau, alpha: alpha, to: candidate, outputDType: outputDType)
-            defer { unlink(candidate) }
+        let (tau, search, _) = try CandidateSearch.run(engine: engine, grid: grid, scratch: scratch.path, outputDType: outputDType,
+                                                    taskVectorMetadata: metadata) { candidate, alpha in
             let score = try evaluate(candidate, alpha: alpha)
             progress.message(String(format: "α = %-8g score %.6g", alpha, score))
             return score

@@ -96,10 +96,7 @@ public final class SafetensorsFile: @unchecked Sendable {
     }
 
     /// The tensor's elements converted exactly to `T` (F64, F32, F16 or BF16 storage; F64 into
-    /// Float rounds to nearest). Not `@_specialize(exported:)`: with it, Swift 6.3's release build
-    /// emitted the Float and Double specializations under the default argument's symbol instead
-    /// of this function's once TIES's pre-passes called it from lane jobs, and linking failed; the
-    /// callers in this module are specialized by the optimizer anyway.
+    /// Float rounds to nearest). Specialized by the optimizer at its callers in this module.
     public func values<T: LinalgScalar>(of entry: TensorEntry, as _: T.Type = T.self) throws(SafetensorsError) -> [T] {
         guard entry.dtype.isConvertibleFloat else {
             throw SafetensorsError(file: path, tensor: entry.name, "dtype \(entry.dtype.rawValue) is not a float type IsoMerge converts (F64, F32, F16, BF16)")

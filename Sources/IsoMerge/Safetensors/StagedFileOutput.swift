@@ -8,11 +8,9 @@ import Darwin
 /// (`O_DIRECT`) where the platform and the file system allow it, buffered otherwise.
 ///
 /// Why: a merged checkpoint is written once and not read back by this process, so the page cache
-/// only costs. A buffered write copies every byte into freshly allocated cache pages; on the
-/// virtual machines this tool is measured on, first touches of those pages cost about 3 s of
-/// kernel time per GB (a 352 MB `dd` takes 1.0–1.8 s of system time buffered, 0.02 s direct),
-/// which is a sixth of an Iso-C merge of a ViT-B/32 model. With direct I/O the device reads the
-/// staging buffer itself.
+/// only costs: a buffered write copies every byte into freshly allocated cache pages, whose first
+/// touch is kernel time; with direct I/O the device reads the staging buffer itself
+/// (docs/PERFORMANCE.md has the measurements).
 ///
 /// Invariant: the staging buffer holds the bytes after offset `flushed`, which is a multiple of
 /// the staging capacity (a multiple of `alignment`), so every direct write starts at an aligned

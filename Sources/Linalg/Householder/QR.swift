@@ -4,8 +4,7 @@
 /// the trailing columns are updated with one block reflector for the whole block (three GEMMs).
 /// The trailing matrix — for a tall matrix much larger than the caches — is then read and written
 /// once per block (64 columns by default), while the level-2 work stays that of the half-width
-/// panels: one thread, 3072×768, 84–91 → 74–79 ms against single-level panels of 32.
-/// Cost: 2mn² − 2n³/3 flops.
+/// panels. Cost: 2mn² − 2n³/3 flops, of which all but the panels' O(mn·blockSize) run in GEMM.
 public struct QRFactorization<T: LinalgScalar> {
     /// R in the upper triangle; reflector vectors below the diagonal (implicit unit diagonal).
     public private(set) var factors: Matrix<T>
@@ -15,6 +14,8 @@ public struct QRFactorization<T: LinalgScalar> {
     let blockSize: Int
     private var triangles: [Matrix<T>] = []
 
+    /// Factors `a` (m ≥ n) in blocks of `blockSize` columns, with `threads` for the trailing updates
+    /// (nil: all cores). The result does not depend on the thread count.
     @_specialize(exported: true, where T == Float)
     @_specialize(exported: true, where T == Double)
     public init(_ a: Matrix<T>, blockSize: Int = 64, threads: Int? = nil) {

@@ -38,57 +38,63 @@ enum DemoCommand {
         }
         let directory = try parsed.value("out") ?? "isomerge-demo"
         let quiet = parsed.has("quiet")
-        func say(_ text: String) { if !quiet { printError(text) } }
-
         let started = Date()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        say("building the world: \(configuration.tasks) tasks, seed \(configuration.seed) …")
+        if !quiet { printError("building the world: \(configuration.tasks) tasks, seed \(configuration.seed) …") }
         let world = DemoWorld(configuration: configuration)
         let paths = try world.writeCheckpoints(to: directory, overwrite: true)
-        let base = try Checkpoint(path: paths[0])
-        let experts = try paths.dropFirst().map { try Checkpoint(path: $0) }
-        let expertValidation = world.expertAccuracies(on: .validation)
-        let expertTest = world.expertAccuracies(on: .test)
-
-        var rows: [(name: String, alpha: String, accuracies: [Double], seconds: String)] = [
-            ("zero-shot (base)", "- ", world.baseAccuracies(on: .test), "-"),
-            ("fine-tuned (each)", "- ", expertTest, "-"),
+        var rows: [Row] = [
+            Row(name: "zero-shot (base)", alpha: "- ", accuracies: world.baseAccuracies(on: .test), seconds: "-"),
+            Row(name: "fine-tuned (each)", alpha: "- ", accuracies: world.expertAccuracies(on: .test), seconds: "-"),
         ]
         var written = paths
+        for rule in MergeRules.standard.all {
+            if !quiet { printError("merging with \(rule.name) …") }
+            let (row, files) = try merge(with: try rule.init(given: [:]), world: world, checkpoints: paths, directory: directory)
+            rows.append(row)
+            written += files
+        }
+        printTable(rows, world: world, configuration: configuration)
+        print(String(format: "finished in %.1f s; files in %@:", Date().timeIntervalSince(started), directory))
+        for path in written { print("  " + (path as NSString).lastPathComponent) }
+    }
+
+    /// One line of the table: test accuracy per task of a model.
+    struct Row {
+        let name: String, alpha: String, accuracies: [Double], seconds: String
+    }
+
+    /// Merges the experts with `rule`, chooses α on validation data (α = 1 for averaging), writes
+    /// the α report and the merged checkpoint, and returns its row and the files written.
+    static func merge(with rule: any MergeRule, world: DemoWorld, checkpoints paths: [String],
+                      directory: String) throws -> (Row, [String]) {
+        let base = try Checkpoint(path: paths[0])
+        let engine = try MergeEngine(base: base, models: try paths.dropFirst().map { try Checkpoint(path: $0) },
+                                     options: MergeOptions(rule: rule))
+        let expertValidation = world.expertAccuracies(on: .validation)
         let scratch = directory + "/.scratch-\(getpid())"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        for ruleType in MergeRules.standard.all {
-            let rule = try ruleType.init(given: [:])
-            let method = rule.name
-            say("merging with \(method) …")
-            let engine = try MergeEngine(base: base, models: experts, options: MergeOptions(rule: rule))
-            let mergeStart = Date()
-            let taskVectorPath = scratch + "/tau-\(method).safetensors"
-            _ = try engine.writeTaskVector(to: taskVectorPath)
-            let mergeSeconds = Date().timeIntervalSince(mergeStart)
-            let taskVector = try Checkpoint(path: taskVectorPath)
-            let grid = rule is Average ? [1.0] : ruleType.alphaGrid
-            let search = try AlphaSelection.search(grid: grid) { alpha in
-                let candidate = scratch + "/candidate.safetensors"
-                _ = try MergeEngine.apply(base: base, taskVector: taskVector, alpha: alpha, to: candidate, overwrite: true)
-                let accuracies = try world.accuracies(of: try Checkpoint(path: candidate), on: .validation)
-                return zip(accuracies, expertValidation).reduce(0) { $0 + $1.0 / $1.1 } / Double(accuracies.count)
-            }
-            let alphaReport = directory + "/alpha-\(method).json"
-            try Data((AlphaReport(method: method, search: search).json + "\n").utf8).write(to: URL(fileURLWithPath: alphaReport))
-            written.append(alphaReport)
-            let output = directory + "/merged_\(method).safetensors"
-            _ = try MergeEngine.apply(base: base, taskVector: taskVector, alpha: search.best, to: output,
-                                      metadata: ["isomerge.method": method, "isomerge.alpha": String(search.best)],
-                                      overwrite: true)
-            written.append(output)
-            // "*": the search ended at an edge it could not settle (see the α report's notes).
-            rows.append((method, String(format: "%.2f", search.best) + (search.mayLieOutside ? "*" : " "),
-                         try world.accuracies(of: try Checkpoint(path: output), on: .test), String(format: "%.2f", mergeSeconds)))
+        let (taskVector, search, mergeSeconds) = try CandidateSearch.run(engine: engine, grid: rule is Average ? [1.0] : type(of: rule).alphaGrid,
+                                                           scratch: scratch) { candidate, _ in
+            let accuracies = try world.accuracies(of: try Checkpoint(path: candidate), on: .validation)
+            return zip(accuracies, expertValidation).reduce(0) { $0 + $1.0 / $1.1 } / Double(accuracies.count)
         }
+        let alphaReport = directory + "/alpha-\(rule.name).json"
+        try Data((AlphaReport(method: rule.name, search: search).json + "\n").utf8).write(to: URL(fileURLWithPath: alphaReport))
+        let output = directory + "/merged_\(rule.name).safetensors"
+        _ = try MergeEngine.apply(base: base, taskVector: taskVector, alpha: search.best, to: output,
+                                  metadata: ["isomerge.method": rule.name, "isomerge.alpha": String(search.best)], overwrite: true)
+        // "*": the search ended at an edge it could not settle (see the α report's notes).
+        let row = Row(name: rule.name, alpha: String(format: "%.2f", search.best) + (search.mayLieOutside ? "*" : " "),
+                      accuracies: try world.accuracies(of: try Checkpoint(path: output), on: .test),
+                      seconds: String(format: "%.2f", mergeSeconds))
+        return (row, [alphaReport, output])
+    }
 
-        // The table, in the paper's style: accuracy (%) per task, average absolute and normalized.
+    /// The table, in the paper's style: accuracy (%) per task, average absolute and normalized.
+    static func printTable(_ rows: [Row], world: DemoWorld, configuration: DemoConfiguration) {
+        let expertTest = world.expertAccuracies(on: .test)
         var header = "method".padding(toLength: 19, withPad: " ", startingAt: 0) + "alpha".leftPadded(6) + " "
         for name in world.taskNames { header += name.leftPadded(7) }
         header += "avg".leftPadded(7) + "norm".leftPadded(7) + "merge_s".leftPadded(9)
@@ -105,8 +111,6 @@ enum DemoCommand {
         print("alpha: chosen on validation data, grid and early stop as in the paper, the grid continued with its step "
               + "at an unsettled edge; * = the best α is the smallest positive one of its step, or the score still rose "
               + "where the search had to stop: the optimum may lie outside what was tried (alpha-METHOD.json has the notes)")
-        print(String(format: "finished in %.1f s; files in %@:", Date().timeIntervalSince(started), directory))
-        for path in written { print("  " + (path as NSString).lastPathComponent) }
     }
 }
 

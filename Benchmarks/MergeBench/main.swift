@@ -9,14 +9,16 @@ import Linalg
 ///
 /// With `--adapters` (PEFT LoRA adapters, e.g. from scripts/make_lora_adapters.py) each method merges
 /// adapter → adapter (`AdapterMerge.writeAdapter`), and, for the ratio, the same merge through dense
-/// task vectors is timed on the first layer's modules (`model.layers.0.`): τ_t = s·B·A densified, the
-/// rule's dense matrix rule; the whole model would take about that times the layer count.
+/// task vectors is timed on the first module (τ_t = s·B·A densified, the rule's dense matrix rule);
+/// the whole model would take at least that times the module count (the first module of a Llama
+/// layer, q_proj, is its smallest). A layer's seven modules take hours on two cores: the exactly
+/// rank-deficient Float sums go to Double (docs/ALGORITHMS.md).
 ///
 /// Each method runs in a child process of its own, so that its peak resident set size is its own.
 let usage = "usage: merge-bench (--base BASE --models FT ... | --adapters DIR ...) [--methods a,b,...] [--output DIR] [--json] [--threads N]"
 
 var base = "", models: [String] = [], adapters: [String] = [], methods = ["iso_c", "iso_cts", "tsv_m"], output = NSTemporaryDirectory()
-var json = false, child = false, denseLayer = false, threads: Int? = nil
+var json = false, child = false, denseModule = false, threads: Int? = nil
 var iterator = CommandLine.arguments.dropFirst().makeIterator()
 var pendingModels = false, pendingAdapters = false
 while let argument = iterator.next() {
@@ -29,7 +31,7 @@ while let argument = iterator.next() {
     case "--base": base = iterator.next() ?? ""
     case "--models": pendingModels = true
     case "--adapters": pendingAdapters = true
-    case "--dense-layer": denseLayer = true
+    case "--dense-module": denseModule = true
     case "--methods": methods = (iterator.next() ?? "").split(separator: ",").map(String.init)
     case "--output": output = iterator.next() ?? output
     case "--threads": threads = Int(iterator.next() ?? "")
@@ -57,8 +59,8 @@ func report(since start: Date) -> Never {
 }
 
 if child && !adapters.isEmpty {
-    // One matrix method on the adapters: adapter → adapter end to end, or (--dense-layer) its dense
-    // matrix rule on the first layer's densified task vectors.
+    // One matrix method on the adapters: adapter → adapter end to end, or (--dense-module) its dense
+    // matrix rule on the first module's densified task vectors.
     guard let rule = try? MergeRules.standard.make(methods[0]) else {
         FileHandle.standardError.write(Data("unknown method \(methods[0])\n".utf8))
         exit(2)
@@ -68,8 +70,8 @@ if child && !adapters.isEmpty {
     do {
         let opened = try adapters.map { try LoRAAdapter(path: $0) }
         let start = Date()
-        if denseLayer {
-            for module in opened[0].modules where module.name.contains("layers.0.") {
+        if denseModule {
+            for module in opened[0].modules.prefix(1) {
                 let taskVectors = try opened.map { adapter -> Matrix<Float> in
                     let (left, right) = try adapter.factors(of: adapter.module(named: module.name)!, as: Float.self)
                     return product(left, right, transposeB: true, threads: threads)
@@ -132,16 +134,18 @@ func runChild(_ arguments: [String], method: String) throws -> [Double] {
 }
 
 if !adapters.isEmpty {
-    if !json { print("method      adapter→adapter s   peak RSS (MB)   dense, layer 0 s   dense ×32 layers / adapter") }
+    let modules = (try? LoRAAdapter(path: adapters[0]).modules.count) ?? 0
+    if !json { print("method      adapter→adapter s   peak RSS (MB)   dense, 1 module s   dense ×\(modules) modules / adapter") }
     for method in methods {
         let factored = try runChild(["--adapters"] + adapters, method: method)
-        let dense = try runChild(["--dense-layer", "--adapters"] + adapters, method: method)
+        let dense = try runChild(["--dense-module", "--adapters"] + adapters, method: method)
         if json {
             print("{\"op\":\"adapter_merge\",\"method\":\"\(method)\",\"tasks\":\(adapters.count),\"seconds\":\(factored[0]),"
-                  + "\"peak_rss_mb\":\(factored[1] / 1_048_576),\"dense_layer_seconds\":\(dense[0])}")
+                  + "\"peak_rss_mb\":\(factored[1] / 1_048_576),\"dense_module_seconds\":\(dense[0]),\"modules\":\(modules)}")
         } else {
             print(method.padding(toLength: 12, withPad: " ", startingAt: 0)
-                  + String(format: "%18.2f   %13.0f   %16.2f   %10.0f×", factored[0], factored[1] / 1_048_576, dense[0], 32 * dense[0] / factored[0]))
+                  + String(format: "%18.2f   %13.0f   %17.2f   ≥ %8.0f×", factored[0], factored[1] / 1_048_576, dense[0],
+                                  Double(modules) * dense[0] / factored[0]))
         }
     }
     exit(0)

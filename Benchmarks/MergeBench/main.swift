@@ -72,11 +72,14 @@ if child && !adapters.isEmpty {
         let start = Date()
         if denseModule {
             for module in opened[0].modules.prefix(1) {
-                let taskVectors = try opened.map { adapter -> Matrix<Float> in
-                    let (left, right) = try adapter.factors(of: adapter.module(named: module.name)!, as: Float.self)
-                    return product(left, right, transposeB: true, threads: threads)
+                func taskVectors<T: LinalgScalar>(_: T.Type) throws -> [Matrix<T>] {
+                    try opened.map { adapter in
+                        let (left, right) = try adapter.factors(of: adapter.module(named: module.name)!, as: T.self)
+                        return product(left, right, transposeB: true, threads: threads)
+                    }
                 }
-                _ = try rule.mergeMatrices(taskVectors, threads: threads)
+                // As the engine merges a matrix: Float, redone in Double where Float cannot decide.
+                _ = try rule.mergeMatrices(try taskVectors(Float.self), exact: { try taskVectors(Double.self) }, threads: threads)
             }
         } else {
             let merge = try AdapterMerge(adapters: opened, base: nil, options: options)

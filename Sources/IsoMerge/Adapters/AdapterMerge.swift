@@ -75,6 +75,15 @@ public final class AdapterMerge: @unchecked Sendable {
         return try denseMerger(options.rule, AdapterTaskVectors<T>(adapters, base: base, pass: pass))
     }
 
+    /// The elements a merge of `module` holds at once, for `TensorPass`'s budget: the stacked factors
+    /// and their bases for a factored merge — so that modules of a model run side by side, one
+    /// thread each, instead of one at a time with every thread on small matrices — and the T + 1
+    /// dense matrices otherwise.
+    func workingSize(of module: AdapterSet.Module) -> Int {
+        factoredRule(for: module) == nil ? module.rows * module.columns * (adapters.adapters.count + 1)
+                                         : 2 * (module.rows + module.columns) * module.totalRank
+    }
+
     /// τ_M of `module` (α not applied): the factored merge as its SVD, or the dense merge.
     enum ModuleResult<T: LinalgScalar> {
         case lowRank(LowRankMatrix<T>)

@@ -75,7 +75,7 @@ final class AdapterWriter {
         var energy = 0.0, discarded = 0.0
         var largest: (module: String, share: Double)?
         do {
-            try pass.run(names: order.map { modules[$0].name }, sizes: order.map { modules[$0].rows * modules[$0].columns }, phase: "merge",
+            try pass.run(names: order.map { modules[$0].name }, sizes: order.map { merge.workingSize(of: modules[$0]) }, phase: "merge",
                          job: { [ranks] position, threads in
                              let module = modules[order[position]], k = ranks[order[position]]
                              let (factors, share): (LowRankMatrix<T>, Double)

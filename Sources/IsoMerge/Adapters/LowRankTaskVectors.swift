@@ -17,6 +17,8 @@ struct LowRankTaskVectors<T: LinalgScalar> {
     let cores: [Matrix<T>]
 
     /// From each task's factors (nil: the task does not adapt this matrix); at least one present.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     init(factors: [(left: Matrix<T>, right: Matrix<T>)?], rows m: Int, columns n: Int, threads: Int?) {
         (rows, columns) = (m, n)
         let present = factors.compactMap { $0 }
@@ -77,6 +79,8 @@ struct LowRankMatrix<T: LinalgScalar> {
     var singularValues: [T]
 
     /// From a core C (p × q) and the bases it is expressed in (nil: the identity): one SVD of C.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     init(core: Matrix<T>, left leftBasis: Matrix<T>?, right rightBasis: Matrix<T>?, rows m: Int, columns n: Int, threads: Int?) throws {
         (rows, columns) = (m, n)
         let svd = try SVD(core, threads: threads)
@@ -113,6 +117,8 @@ struct LowRankMatrix<T: LinalgScalar> {
 
     /// The leading `k` triplets of a dense m × n matrix (`TruncatedSVD`), with its full ‖X‖_F² for the
     /// discarded share.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func leading(of x: Matrix<T>, rank k: Int, threads: Int?) throws -> (matrix: LowRankMatrix<T>, discardedShare: Double) {
         let top = try TruncatedSVD(x, rank: k, threads: threads)
         var scaled = top.u

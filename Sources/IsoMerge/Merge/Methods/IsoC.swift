@@ -20,6 +20,8 @@ public struct IsoC: MatrixMergeRule, FactoredMatrixRule {
         try mergeCores(taskVectors, rows: taskVectors[0].rows, columns: taskVectors[0].columns, threads: threads)
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func mergeCores<T: LinalgScalar>(_ cores: [Matrix<T>], rows m: Int, columns n: Int, threads: Int?) throws -> Matrix<T> {
         let total = Matrix(rows: cores[0].rows, columns: cores[0].columns, elements: VectorRules.sum(cores.map(\.elements)))
         let r = min(m, n)

@@ -45,6 +45,8 @@ public struct IsoCTS: MatrixMergeRule, FactoredMatrixRule {
         try Self.merge(taskVectors, rows: taskVectors[0].rows, columns: taskVectors[0].columns, fraction: fraction, threads: threads)
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func mergeCores<T: LinalgScalar>(_ cores: [Matrix<T>], rows m: Int, columns n: Int, threads: Int?) throws -> Matrix<T> {
         try Self.merge(cores, rows: m, columns: n, fraction: fraction, threads: threads)
     }

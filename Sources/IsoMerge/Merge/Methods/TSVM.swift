@@ -23,6 +23,8 @@ public struct TSVM: MatrixMergeRule, FactoredMatrixRule {
         try mergeCores(taskVectors, rows: taskVectors[0].rows, columns: taskVectors[0].columns, threads: threads)
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func mergeCores<T: LinalgScalar>(_ cores: [Matrix<T>], rows m: Int, columns n: Int, threads: Int?) throws -> Matrix<T> {
         let (p, q) = (cores[0].rows, cores[0].columns)
         let s = min(m, n) / cores.count

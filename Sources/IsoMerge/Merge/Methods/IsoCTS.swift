@@ -40,6 +40,8 @@ public struct IsoCTS: MatrixMergeRule {
     /// f, the share of the rank given to the common subspace.
     public var fraction: Double { parameters[number: Self.commonFraction] }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func mergeMatrices<T: LinalgScalar>(_ taskVectors: [Matrix<T>], threads: Int?) throws -> Matrix<T> {
         try Self.merge(taskVectors, fraction: fraction, threads: threads)
     }

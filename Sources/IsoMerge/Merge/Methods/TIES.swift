@@ -39,10 +39,14 @@ public struct TIES: MergeRule {
     public var trimsPerTensor: Bool { parameters[flag: Self.perTensor] }
 
     /// The whole-model pre-pass's result (nil when trimming per tensor).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func modelStatistics<T: LinalgScalar>(_ source: TaskVectorSource<T>) throws -> TIESStatistics? {
         trimsPerTensor ? nil : try TIESStatistics(source, density: keptShare)
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func mergeVectors<T: LinalgScalar>(_ taskVectors: [[T]], statistics: TIESStatistics?) -> [T] {
         guard let statistics else { return Self.mergePerTensor(taskVectors, density: keptShare) }
         return Self.merge(taskVectors, thresholds: statistics.thresholds.map { T($0) }, majority: statistics.majority)

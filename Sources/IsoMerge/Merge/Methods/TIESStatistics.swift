@@ -13,6 +13,8 @@ public struct TIESStatistics: Sendable {
     public let thresholds: [Double]
     public let majority: Int
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     init<T: LinalgScalar>(_ source: TaskVectorSource<T>, density: Double) throws {
         let tasks = source.plan.models.count
         let entries = source.mergedTensors.reduce(0) { $0 + $1.entry.elementCount }

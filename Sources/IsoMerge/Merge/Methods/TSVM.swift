@@ -18,6 +18,8 @@ public struct TSVM: MatrixMergeRule {
     public let parameters: MergeParameterValues
     public init(parameters: MergeParameterValues) { self.parameters = parameters }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func mergeMatrices<T: LinalgScalar>(_ taskVectors: [Matrix<T>], threads: Int?) throws -> Matrix<T> {
         let (m, n) = (taskVectors[0].rows, taskVectors[0].columns)
         let s = min(m, n) / taskVectors.count

@@ -18,6 +18,9 @@ public struct TSVM: MatrixMergeRule {
     public let parameters: MergeParameterValues
     public init(parameters: MergeParameterValues) { self.parameters = parameters }
 
+    /// T truncated SVDs and two polar SVDs (cost estimate for split merges, `TensorCost`).
+    public func matrixSVDs(tasks: Int) -> Int { tasks + 2 }
+
     public func mergeMatrices<T: LinalgScalar>(_ taskVectors: [Matrix<T>], threads: Int?) throws -> Matrix<T> {
         let (m, n) = (taskVectors[0].rows, taskVectors[0].columns)
         let s = min(m, n) / taskVectors.count

@@ -1,4 +1,5 @@
 @testable import Linalg
+import TestSupport
 import XCTest
 
 /// The Jacobi SVD's reason to exist: on graded matrices A = D₁·B·D₂ (D₁, D₂ diagonal over many

@@ -345,6 +345,7 @@ struct MergeSettings {
                     printError("warning: part \(index) of \(parts) owns no shard (the output has \(partition.shards.count)); "
                                + "it only records that it ran; a smaller --shard-size gives every part work")
                 }
+                if !quiet { print(Self.plan(of: partition, part: index)) }
                 outputs = try engine.mergePart(index, of: parts, to: output, metadata: metadata, maximumShardBytes: shardSize,
                                                overwrite: overwrite).outputPaths
                 progress.finish()
@@ -410,6 +411,18 @@ struct MergeSettings {
         if alphaGrid != nil { throw UsageError("\(flag) cannot run an α search (--alpha-grid): choose α first, then split the merge") }
         if saveTaskVector != nil { throw UsageError("\(flag) cannot write --save-task-vector: a split merge writes the checkpoint only") }
         return mode
+    }
+
+    /// One line on a part's share: its shards and the estimated costs (`TensorCost`) of it, of
+    /// the busiest part (the split merge's wall time) and of the costliest shard (its floor).
+    static func plan(of partition: MergePartition, part: Int) -> String {
+        let total = Double(max(1, partition.shards.reduce(0) { $0 + $1.cost }))
+        let busiest = (1...partition.parts).map(partition.cost(of:)).max()!
+        func share(_ cost: Int) -> String { String(format: "%.1f %%", 100 * Double(cost) / total) }
+        let shards = partition.shards.indices.filter { partition.shards[$0].part == part }.map { String($0 + 1) }
+        return "part \(part) of \(partition.parts): shards \(shards.isEmpty ? "none" : shards.joined(separator: ", ")) of "
+            + "\(partition.shards.count), estimated \(share(partition.cost(of: part))) of the merge's cost; busiest part "
+            + "\(share(busiest)), costliest shard \(share(partition.shards.map(\.cost).max()!))"
     }
 
     /// Warnings for a checkpoint given twice among the models, or the base given as a model

@@ -39,14 +39,8 @@ public final class SafetensorsFile: @unchecked Sendable {
             }
             var lengthBytes = [UInt8](repeating: 0, count: 8)
             try Self.readFully(fd, into: &lengthBytes, at: 0, path: path)
-            let length = lengthBytes.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-            guard length <= UInt64(SafetensorsHeader.maximumLength) else {
-                throw SafetensorsError(file: path, "header length \(length) exceeds the limit of \(SafetensorsHeader.maximumLength) bytes")
-            }
-            guard 8 + Int(length) <= fileSize else {
-                throw SafetensorsError(file: path, "header length \(length) runs past the end of the \(fileSize)-byte file")
-            }
-            var json = [UInt8](repeating: 0, count: Int(length))
+            let length = try SafetensorsHeader.jsonLength(prefix: lengthBytes, fileSize: fileSize, file: path)
+            var json = [UInt8](repeating: 0, count: length)
             try Self.readFully(fd, into: &json, at: 8, path: path)
             header = try SafetensorsHeader(json: json, fileSize: fileSize, file: path)
         } catch {

@@ -176,18 +176,13 @@ public final class CheckpointWriter {
         var meta = metadata.map { (key: $0.key, value: JSONValue.string($0.value)) }
         meta.append((key: "total_size", value: .number(String(order.reduce(0) { $0 + $1.byteCount }))))
         meta.sort { $0.key < $1.key }
-        var weightMap: [(key: String, value: String)] = []
+        var weightMap: [(tensor: String, shard: String)] = []
         for shard in shards {
             let file = shard.path.split(separator: "/").last.map(String.init) ?? shard.path
             for spec in shard.tensors { weightMap.append((spec.name, file)) }
         }
-        weightMap.sort { $0.key < $1.key }
-        var text = "{\n  \"metadata\": {\n"
-        text += meta.map { "    \(JSONValue.quote($0.key)): \($0.value.serialized)" }.joined(separator: ",\n")
-        text += "\n  },\n  \"weight_map\": {\n"
-        text += weightMap.map { "    \(JSONValue.quote($0.key)): \(JSONValue.quote($0.value))" }.joined(separator: ",\n")
-        text += "\n  }\n}\n"
-        try writeFileAtomically(path: path, bytes: Array(text.utf8), overwrite: false)
+        weightMap.sort { $0.tensor < $1.tensor }
+        try writeFileAtomically(path: path, bytes: ShardIndex(weightMap: weightMap, metadata: meta).serialized, overwrite: false)
     }
 }
 

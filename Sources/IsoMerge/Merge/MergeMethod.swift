@@ -62,8 +62,10 @@ public struct MergeOptions: Sendable {
 
     public var effectiveAlpha: Double { alpha ?? method.defaultAlpha }
 
-    /// Whether a tensor takes the matrix path: exactly two dimensions and no excluded substring.
+    /// Whether a tensor takes the matrix path: exactly two dimensions, both non-zero, and no
+    /// excluded substring. An empty matrix has no subspace: it is merged element-wise (which
+    /// touches nothing), so that a hostile shape such as [2⁶², 0] costs nothing.
     public func takesMatrixPath(name: String, shape: [Int]) -> Bool {
-        shape.count == 2 && !excludedSubstrings.contains { !$0.isEmpty && name.contains($0) }
+        shape.count == 2 && !shape.contains(0) && !excludedSubstrings.contains { !$0.isEmpty && name.contains($0) }
     }
 }

@@ -119,16 +119,3 @@ func isDirectory(_ path: String) -> Bool {
 func fileExists(_ path: String) -> Bool {
     access(path, F_OK) == 0
 }
-
-/// A whole (small) file's bytes; larger than `limit` is an error.
-func readWholeFile(_ path: String, limit: Int) throws(SafetensorsError) -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw SafetensorsError(file: path, "cannot open: \(systemError())") }
-    defer { close(fd) }
-    var info = stat()
-    guard fstat(fd, &info) == 0 else { throw SafetensorsError(file: path, "cannot stat: \(systemError())") }
-    guard Int(info.st_size) <= limit else { throw SafetensorsError(file: path, "is \(info.st_size) bytes, larger than the \(limit)-byte limit") }
-    var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
-    try SafetensorsFile.readFully(fd, into: &bytes, at: 0, path: path)
-    return bytes
-}

@@ -85,13 +85,12 @@ func subtractInPlace<E: FloatingPoint>(_ a: inout [E], _ b: [E]) {
 /// f(a[i], b[i]) for every i, into a new array without intermediate copies.
 @inline(__always)
 func elementwise<A, B, R>(_ a: [A], _ b: [B], _ f: (A, B) -> R) -> [R] {
-    [R](unsafeUninitializedCapacity: a.count) { out, initialized in
+    [R](uninitializedCount: a.count) { out in
         a.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in
                 for i in 0..<a.count { (out.baseAddress! + i).initialize(to: f(a[i], b[i])) }
             }
         }
-        initialized = a.count
     }
 }
 
@@ -116,21 +115,19 @@ enum OutputAssembly {
         @inline(__always) func merged(_ i: Int) -> Double { frozen ? Double(base[i]) : Double(base[i]) + alpha * Double(tau[i]) }
         switch spec.dtype {
         case .f64:
-            let values = [Double](unsafeUninitializedCapacity: base.count) { out, n in
+            let values = [Double](uninitializedCount: base.count) { out in
                 for i in 0..<base.count { (out.baseAddress! + i).initialize(to: merged(i)) }
-                n = base.count
             }
             try values.withUnsafeBufferPointer { try writer.write(spec.name, values: $0) }
         default:
             // F32 rounds to nearest here; for F16/BF16, round to odd so that the writer's rounding
             // to 16 bits is the only one.
             let toOdd = spec.dtype != .f32
-            let values = [Float](unsafeUninitializedCapacity: base.count) { out, n in
+            let values = [Float](uninitializedCount: base.count) { out in
                 for i in 0..<base.count {
                     let value = merged(i)
                     (out.baseAddress! + i).initialize(to: toOdd ? Float(roundingToOdd: value) : Float(value))
                 }
-                n = base.count
             }
             try values.withUnsafeBufferPointer { try writer.write(spec.name, values: $0) }
         }

@@ -78,10 +78,9 @@ public final class SafetensorsFile: @unchecked Sendable {
         }
         // Stored exactly as T (little-endian host): read straight into the result.
         if (entry.dtype == .f32 && T.self == Float.self) || (entry.dtype == .f64 && T.self == Double.self) {
-            return try [T](unsafeUninitializedCapacity: entry.elementCount) { buffer, initialized throws(SafetensorsError) in
+            return try [T](uninitializedCount: entry.elementCount) { buffer throws(SafetensorsError) in
                 try Self.readFully(descriptor, into: UnsafeMutableRawBufferPointer(buffer), at: dataStart + entry.dataOffsets.lowerBound,
                                    path: path, tensor: entry.name)
-                initialized = entry.elementCount
             }
         }
         var result = [T](repeating: 0, count: entry.elementCount)

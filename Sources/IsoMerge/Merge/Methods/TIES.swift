@@ -38,7 +38,7 @@ enum TIES {
     static func merge<T: LinalgScalar>(_ taskVectors: [[T]], thresholds: [T], majority: Int) -> [T] {
         let count = taskVectors[0].count, tasks = taskVectors.count
         var totals = [T](repeating: 0, count: blockLength), kept = [T](repeating: 0, count: blockLength)
-        return [T](unsafeUninitializedCapacity: count) { merged, initialized in
+        return [T](uninitializedCount: count) { merged in
             forEachBlock(taskVectors, thresholds: thresholds) { start, width, trimmed, sums in
                 totals.withUnsafeMutableBufferPointer { totals in
                     kept.withUnsafeMutableBufferPointer { kept in
@@ -58,7 +58,6 @@ enum TIES {
                     }
                 }
             }
-            initialized = count
         }
     }
 

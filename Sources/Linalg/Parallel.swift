@@ -54,7 +54,7 @@ public enum Parallelism {
 
 /// A minimal mutual-exclusion lock for the few places where parallel parts share a result.
 final class Lock: @unchecked Sendable {
-    private let mutex = Mutex<Void>(())
+    private let mutex = Locked<Void>(())
     func locked<R>(_ body: () throws -> R) rethrows -> R {
         try mutex.withLock { _ in try body() }
     }

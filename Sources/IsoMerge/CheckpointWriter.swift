@@ -179,17 +179,12 @@ public final class CheckpointWriter: CheckpointOutput {
         var meta = metadata.map { (key: $0.key, value: JSONValue.string($0.value)) }
         meta.append((key: "total_size", value: .number(String(files.reduce(0) { $0 + $1.tensors.reduce(0) { $0 + $1.byteCount } }))))
         meta.sort { $0.key < $1.key }
-        var weightMap: [(key: String, value: String)] = []
+        var weightMap: [(tensor: String, shard: String)] = []
         for file in files {
             for spec in file.tensors { weightMap.append((spec.name, file.name)) }
         }
-        weightMap.sort { $0.key < $1.key }
-        var text = "{\n  \"metadata\": {\n"
-        text += meta.map { "    \(JSONValue.quote($0.key)): \($0.value.serialized)" }.joined(separator: ",\n")
-        text += "\n  },\n  \"weight_map\": {\n"
-        text += weightMap.map { "    \(JSONValue.quote($0.key)): \(JSONValue.quote($0.value))" }.joined(separator: ",\n")
-        text += "\n  }\n}\n"
-        return Array(text.utf8)
+        weightMap.sort { $0.tensor < $1.tensor }
+        return ShardIndex(weightMap: weightMap, metadata: meta).serialized
     }
 }
 

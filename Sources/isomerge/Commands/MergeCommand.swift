@@ -129,9 +129,10 @@ struct MergeSettings {
 
     /// Reads a JSON config; unknown keys and wrong types are usage errors naming the key.
     mutating func load(config path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else { throw UsageError("cannot read config file \(path)") }
+        let bytes: [UInt8]
+        do { bytes = try readWholeFile(path, limit: 64 << 20) } catch { throw UsageError("cannot read config file \(path): \(error.message)") }
         let root: JSONValue
-        do { root = try JSONValue.parse([UInt8](data)) } catch { throw UsageError("\(path): not valid JSON: \(error)") }
+        do { root = try JSONValue.parse(bytes) } catch { throw UsageError("\(path): not valid JSON: \(error)") }
         guard case let .object(members) = root else { throw UsageError("\(path): the config must be a JSON object") }
         for (key, value) in members {
             func string() throws -> String {

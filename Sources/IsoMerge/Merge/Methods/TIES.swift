@@ -78,7 +78,7 @@ public struct TIES: MergeRule {
     static func merge<T: LinalgScalar>(_ taskVectors: [[T]], thresholds: [T], majority: Int) -> [T] {
         let count = taskVectors[0].count, tasks = taskVectors.count
         var totals = [T](repeating: 0, count: blockLength), kept = [T](repeating: 0, count: blockLength)
-        return [T](unsafeUninitializedCapacity: count) { merged, initialized in
+        return [T](uninitializedCount: count) { merged in
             forEachBlock(taskVectors, thresholds: thresholds) { start, width, trimmed, sums in
                 totals.withUnsafeMutableBufferPointer { totals in
                     kept.withUnsafeMutableBufferPointer { kept in
@@ -98,7 +98,6 @@ public struct TIES: MergeRule {
                     }
                 }
             }
-            initialized = count
         }
     }
 

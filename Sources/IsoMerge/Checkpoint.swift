@@ -12,7 +12,7 @@ import Linalg
 /// bytes; see `PyTorchCheckpoint`); a directory holding `model.safetensors`,
 /// `model.safetensors.index.json`, `pytorch_model.bin` or `pytorch_model.bin.index.json` (first
 /// found); or an index file `*.json` with `{"metadata": {...}, "weight_map": {tensor: shard file}}`,
-/// shards resolved relative to it. Every tensor must live in exactly the shard the index names.
+/// shards being files beside it. Every tensor must live in exactly the shard the index names.
 /// `key` selects the weights under that top-level key of PyTorch files.
 public final class Checkpoint: @unchecked Sendable {
     /// The path as given.
@@ -88,42 +88,14 @@ public final class Checkpoint: @unchecked Sendable {
 
     /// Opens the shards an index names and checks that each tensor is where the index says.
     static func openShards(indexPath: String, key: String?) throws(SafetensorsError) -> ([SafetensorsFile], [(key: String, value: String)]) {
-        let bytes = try readWholeFile(indexPath, limit: SafetensorsHeader.maximumLength)
-        let root: JSONValue
-        do {
-            root = try JSONValue.parse(bytes)
-        } catch {
-            throw SafetensorsError(file: indexPath, "index is not valid JSON: \(error)")
-        }
-        guard case .object = root else { throw SafetensorsError(file: indexPath, "index is \(root.kind), not a JSON object") }
-        guard let weightMap = root["weight_map"], case let .object(mapping) = weightMap else {
-            throw SafetensorsError(file: indexPath, "index has no \"weight_map\" object")
-        }
-        var metadata: [(key: String, value: String)] = []
-        if let meta = root["metadata"] {
-            guard case let .object(members) = meta else { throw SafetensorsError(file: indexPath, "index \"metadata\" is \(meta.kind), not an object") }
-            for (key, value) in members {
-                switch value {
-                case let .string(text): metadata.append((key, text))
-                case .number, .bool: metadata.append((key, value.serialized))
-                default: break
-                }
-            }
-        }
+        let index = try ShardIndex(bytes: readWholeFile(indexPath, limit: SafetensorsHeader.maximumLength), file: indexPath)
         let directory = indexPath.lastIndex(of: "/").map { String(indexPath[...$0]) } ?? ""
-        var shardNames: [String] = []
         var shardOf: [String: String] = [:]
-        for (tensor, value) in mapping {
-            guard case let .string(shard) = value else {
-                throw SafetensorsError(file: indexPath, tensor: tensor, "weight_map value is \(value.kind), not a file name")
-            }
-            shardOf[tensor] = shard
-            if !shardNames.contains(shard) { shardNames.append(shard) }
-        }
-        shardNames.sort()
+        for (tensor, shard) in index.weightMap { shardOf[tensor] = shard }
         var files: [SafetensorsFile] = []
-        for shard in shardNames {
-            let file = try SafetensorsFile.opening(shard.hasPrefix("/") ? shard : directory + shard, key: key)
+        var fileOf: [String: SafetensorsFile] = [:]
+        for shard in index.shardNames {
+            let file = try SafetensorsFile.opening(directory + shard, key: key)
             for entry in file.entries where shardOf[entry.name] != shard {
                 if let other = shardOf[entry.name] {
                     throw SafetensorsError(file: indexPath, tensor: entry.name, "is in shard \(shard) but the index maps it to \(other)")
@@ -131,14 +103,12 @@ public final class Checkpoint: @unchecked Sendable {
                 throw SafetensorsError(file: indexPath, tensor: entry.name, "is in shard \(shard) but missing from the index's weight_map")
             }
             files.append(file)
+            fileOf[shard] = file
         }
-        for (tensor, shard) in shardOf {
-            let file = files[shardNames.firstIndex(of: shard)!]
-            if file.entry(named: tensor) == nil {
-                throw SafetensorsError(file: indexPath, tensor: tensor, "is mapped to shard \(shard), which does not contain it")
-            }
+        for (tensor, shard) in index.weightMap where fileOf[shard]?.entry(named: tensor) == nil {
+            throw SafetensorsError(file: indexPath, tensor: tensor, "is mapped to shard \(shard), which does not contain it")
         }
-        return (files, metadata)
+        return (files, index.metadataText)
     }
 }
 
@@ -149,17 +119,4 @@ func isDirectory(_ path: String) -> Bool {
 
 func fileExists(_ path: String) -> Bool {
     access(path, F_OK) == 0
-}
-
-/// A whole (small) file's bytes; larger than `limit` is an error.
-func readWholeFile(_ path: String, limit: Int) throws(SafetensorsError) -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw SafetensorsError(file: path, "cannot open: \(systemError())") }
-    defer { close(fd) }
-    var info = stat()
-    guard fstat(fd, &info) == 0 else { throw SafetensorsError(file: path, "cannot stat: \(systemError())") }
-    guard Int(info.st_size) <= limit else { throw SafetensorsError(file: path, "is \(info.st_size) bytes, larger than the \(limit)-byte limit") }
-    var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
-    try SafetensorsFile.readFully(fd, into: &bytes, at: 0, path: path)
-    return bytes
 }

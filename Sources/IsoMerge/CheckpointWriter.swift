@@ -20,19 +20,17 @@ import Linalg
 /// Before writing, temporaries that dead processes left beside the destination are removed
 /// (`StaleTemporaries`). A failure, `abandon()`, or values that would be NaN or infinite in the
 /// output dtype leave the destination as it was and remove every temporary.
-public final class CheckpointWriter {
+public final class CheckpointWriter: CheckpointOutput {
     public let destination: String
     /// Every tensor, in the order it must be written.
     public let order: [TensorSpec]
     private let target: OutputTarget
     /// Where each shard is written (inside `staging` for a directory) and the tensors it holds.
-    private let shards: [(path: String, tensors: [TensorSpec])]
+    private let shards: ShardSequence
     /// The file names inside the directory, for a directory destination.
     private let shardNames: [String]
     private let metadata: [String: String]
     private let overwrite: Bool
-    private var current: (shard: Int, writer: SafetensorsWriter)?
-    private var sealed: [SafetensorsWriter] = []
     private let indexName: String?
     /// The directory being filled, for a directory destination.
     private let staging: TemporaryDirectory?
@@ -54,12 +52,47 @@ public final class CheckpointWriter {
         try target.check(overwrite: overwrite, inputs: inputs)
         StaleTemporaries.sweep(directory: try target.temporariesDirectory())
         guard target.kind == .directory else {
-            shards = [(destination, order)]
+            shards = ShardSequence([(destination, order)], destination: destination, metadata: metadata, overwrite: overwrite)
             shardNames = []
             indexName = nil
             staging = nil
             return
         }
+        let groups = Self.shardGroups(order, maximumShardBytes: maximumShardBytes)
+        if groups.count <= 1 {
+            shardNames = ["model.safetensors"]
+            indexName = nil
+        } else {
+            shardNames = groups.indices.map { Self.shardName($0 + 1, of: groups.count) }
+            indexName = Self.indexName
+        }
+        let staging = try TemporaryDirectory(beside: try target.location())
+        self.staging = staging
+        shards = ShardSequence(zip(shardNames, groups).map { (staging.path + "/" + $0, $1) }, destination: destination,
+                               metadata: metadata, overwrite: overwrite)
+    }
+
+    deinit {
+        abandon()
+    }
+
+    static func fiveDigits(_ n: Int) -> String {
+        let text = String(n)
+        return String(repeating: "0", count: max(0, 5 - text.count)) + text
+    }
+
+    /// The index file of a sharded checkpoint directory.
+    public static let indexName = "model.safetensors.index.json"
+
+    /// `model-0000k-of-0000N.safetensors`, the k-th of N shards (1-based).
+    public static func shardName(_ k: Int, of n: Int) -> String {
+        "model-\(fiveDigits(k))-of-\(fiveDigits(n)).safetensors"
+    }
+
+    /// The tensors of each file of a directory checkpoint: `order` (file order) filled greedily
+    /// into shards of at most `maximumShardBytes` (a larger tensor gets a shard of its own); one
+    /// group, the whole order, without a limit. Cost: O(tensors).
+    public static func shardGroups(_ order: [TensorSpec], maximumShardBytes: Int?) -> [[TensorSpec]] {
         var groups: [[TensorSpec]] = []
         var size = 0
         for spec in order {
@@ -72,26 +105,7 @@ public final class CheckpointWriter {
             groups[groups.count - 1].append(spec)
             size += spec.byteCount
         }
-        if groups.count <= 1 {
-            shardNames = ["model.safetensors"]
-            groups = [order]
-            indexName = nil
-        } else {
-            shardNames = groups.indices.map { "model-\(Self.fiveDigits($0 + 1))-of-\(Self.fiveDigits(groups.count)).safetensors" }
-            indexName = "model.safetensors.index.json"
-        }
-        let staging = try TemporaryDirectory(beside: try target.location())
-        self.staging = staging
-        shards = zip(shardNames, groups).map { (staging.path + "/" + $0, $1) }
-    }
-
-    deinit {
-        abandon()
-    }
-
-    static func fiveDigits(_ n: Int) -> String {
-        let text = String(n)
-        return String(repeating: "0", count: max(0, 5 - text.count)) + text
+        return groups.count <= 1 ? [order] : groups
     }
 
     /// The files this writer produces, index last.
@@ -102,19 +116,19 @@ public final class CheckpointWriter {
 
     /// Writes the next tensor from values converted to its planned dtype.
     public func write<T: LinalgScalar>(_ name: String, values: UnsafeBufferPointer<T>) throws(SafetensorsError) {
-        try namingTheOutput { () throws(SafetensorsError) in try writer(for: name).write(name, values: values) }
+        try namingTheOutput { () throws(SafetensorsError) in try shards.writer(for: name).write(name, values: values) }
     }
 
     /// Writes the next tensor from Double values computed a chunk at a time, each rounded once
     /// to its planned dtype (`SafetensorsWriter.write(_:count:produce:)`).
     public func write(_ name: String, count: Int,
                       produce: (Range<Int>, UnsafeMutableBufferPointer<Double>) -> Void) throws(SafetensorsError) {
-        try namingTheOutput { () throws(SafetensorsError) in try writer(for: name).write(name, count: count, produce: produce) }
+        try namingTheOutput { () throws(SafetensorsError) in try shards.writer(for: name).write(name, count: count, produce: produce) }
     }
 
     /// Writes the next tensor's stored bytes.
     public func write(_ name: String, bytes: UnsafeRawBufferPointer) throws(SafetensorsError) {
-        try namingTheOutput { () throws(SafetensorsError) in try writer(for: name).write(name, bytes: bytes) }
+        try namingTheOutput { () throws(SafetensorsError) in try shards.writer(for: name).write(name, bytes: bytes) }
     }
 
     /// Runs `body`, reporting a file inside the staging directory by its name in the destination.
@@ -127,38 +141,16 @@ public final class CheckpointWriter {
         }
     }
 
-    /// The shard writer that takes `name` next, opening the following shard when the current one is full.
-    private func writer(for name: String) throws(SafetensorsError) -> SafetensorsWriter {
-        if let current, current.writer.nextTensor != nil { return current.writer }
-        let next = current.map { $0.shard + 1 } ?? 0
-        if let current { sealed.append(current.writer) }
-        guard next < shards.count else {
-            throw SafetensorsError(file: destination, tensor: name, "all planned tensors were already written")
-        }
-        let writer = try SafetensorsWriter(path: shards[next].path, tensors: shards[next].tensors,
-                                           metadata: metadata, overwrite: overwrite)
-        current = (next, writer)
-        return writer
-    }
-
     /// Publishes the output: every shard and the index at once. Throws (leaving the destination
     /// as it was) if a tensor was not written or a value would be NaN or infinite.
     public func finish() throws(SafetensorsError) {
-        if let current { sealed.append(current.writer) }
-        current = nil
-        guard sealed.count == shards.count else {
-            let missing = shards[sealed.count].tensors.first?.name
+        let sealed: [SafetensorsWriter]
+        do throws(SafetensorsError) { sealed = try shards.sealed() } catch {
             abandon()
-            throw SafetensorsError(file: destination, tensor: missing, "was never written")
-        }
-        let nonFinite = sealed.flatMap(\.nonFiniteTensors)
-        if !nonFinite.isEmpty {
-            abandon()
-            throw SafetensorsWriter.nonFiniteError(file: destination, nonFinite)
+            throw error
         }
         do throws(SafetensorsError) {
             try namingTheOutput { () throws(SafetensorsError) in for writer in sealed { try writer.finish() } }
-            sealed = []
             if let staging {
                 if let indexName { try writeIndex(to: staging.path + "/" + indexName) }
                 try target.publish(directory: staging, overwrite: overwrite)
@@ -171,30 +163,28 @@ public final class CheckpointWriter {
 
     /// Gives up: removes every temporary file; nothing appears at the destination.
     public func abandon() {
-        current?.writer.abandon()
-        for writer in sealed { writer.abandon() }
-        current = nil
-        sealed = []
+        shards.abandon()
         staging?.remove()
     }
 
-    /// The index, formatted as `json.dumps(index, indent=2, sort_keys=True)` formats it.
     private func writeIndex(to path: String) throws(SafetensorsError) {
+        let files = shards.shards.map { (name: $0.path.split(separator: "/").last.map(String.init) ?? $0.path, tensors: $0.tensors) }
+        try writeFileAtomically(path: path, bytes: Self.indexBytes(files: files, metadata: metadata), overwrite: false)
+    }
+
+    /// The index of a sharded checkpoint whose files hold `files`' tensors, formatted as
+    /// `json.dumps(index, indent=2, sort_keys=True)` formats it: `metadata` plus `total_size`,
+    /// and the weight map.
+    static func indexBytes(files: [(name: String, tensors: [TensorSpec])], metadata: [String: String]) -> [UInt8] {
         var meta = metadata.map { (key: $0.key, value: JSONValue.string($0.value)) }
-        meta.append((key: "total_size", value: .number(String(order.reduce(0) { $0 + $1.byteCount }))))
+        meta.append((key: "total_size", value: .number(String(files.reduce(0) { $0 + $1.tensors.reduce(0) { $0 + $1.byteCount } }))))
         meta.sort { $0.key < $1.key }
-        var weightMap: [(key: String, value: String)] = []
-        for shard in shards {
-            let file = shard.path.split(separator: "/").last.map(String.init) ?? shard.path
-            for spec in shard.tensors { weightMap.append((spec.name, file)) }
+        var weightMap: [(tensor: String, shard: String)] = []
+        for file in files {
+            for spec in file.tensors { weightMap.append((spec.name, file.name)) }
         }
-        weightMap.sort { $0.key < $1.key }
-        var text = "{\n  \"metadata\": {\n"
-        text += meta.map { "    \(JSONValue.quote($0.key)): \($0.value.serialized)" }.joined(separator: ",\n")
-        text += "\n  },\n  \"weight_map\": {\n"
-        text += weightMap.map { "    \(JSONValue.quote($0.key)): \(JSONValue.quote($0.value))" }.joined(separator: ",\n")
-        text += "\n  }\n}\n"
-        try writeFileAtomically(path: path, bytes: Array(text.utf8), overwrite: false)
+        weightMap.sort { $0.tensor < $1.tensor }
+        return ShardIndex(weightMap: weightMap, metadata: meta).serialized
     }
 }
 

@@ -54,7 +54,7 @@ public enum Parallelism {
 
 /// A minimal mutual-exclusion lock for the few places where parallel parts share a result.
 final class Lock: @unchecked Sendable {
-    private let mutex = Mutex<Void>(())
+    private let mutex = Locked<Void>(())
     func locked<R>(_ body: () throws -> R) rethrows -> R {
         try mutex.withLock { _ in try body() }
     }
@@ -66,10 +66,16 @@ struct SendablePointer<T>: @unchecked Sendable {
     init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
 }
 
-/// Per-part counters written by parallel parts (each part writes only its own slot).
+/// Per-part counters written by parallel parts (each part writes only its own slot). The slots
+/// are raw memory, not an array: an array's element setter is a modifying access to the whole
+/// array (a uniqueness check of its buffer), which parts running at once would race on.
 final class SendableCounts: @unchecked Sendable {
-    private var values: [Int]
-    init(_ count: Int) { values = [Int](repeating: 0, count: count) }
+    private let values: UnsafeMutableBufferPointer<Int>
+    init(_ count: Int) {
+        values = .allocate(capacity: count)
+        values.initialize(repeating: 0)
+    }
+    deinit { values.deallocate() }
     func set(_ index: Int, _ value: Int) { values[index] = value }
     var total: Int { values.reduce(0, +) }
 }

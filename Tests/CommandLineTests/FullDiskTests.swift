@@ -8,6 +8,11 @@ import XCTest
 /// the same command succeeds once there is room.
 final class FullDiskTests: CommandLineTestCase {
     func testAFullDiskWhileWritingShardsLeavesNothingAndTheRerunSucceeds() throws {
+        // Under ThreadSanitizer any process with a small RLIMIT_FSIZE dies of SIGBUS inside the
+        // sanitizer's own shadow-memory access (`isomerge --version` does too), so the limit
+        // cannot be simulated there; the plain and AddressSanitizer runs keep the test.
+        try XCTSkipIf(dlsym(nil, "__tsan_init") != nil,  // nil is RTLD_DEFAULT
+                      "a file size limit kills ThreadSanitizer's runtime")
         // Five 4 KiB tensors (a shard each) written before one of 512 KiB, more than the limit.
         let shapes = (0..<5).map { ("a\($0).weight", [32, 32]) } + [("z.weight", [512, 256])]
         let (base, models) = try models(shapes: shapes)

@@ -124,6 +124,24 @@ final class SafetensorsWriterTests: XCTestCase {
         XCTAssertSafetensorsError(["cannot create"]) { _ = try SafetensorsWriter(path: directory + "/no/such/dir/x.safetensors", tensors: specs) }
     }
 
+    /// The header encoder: `__metadata__` first and only when there is some, offsets as given,
+    /// padded to 8 bytes; what it writes parses back to the same entries and metadata.
+    func testHeaderEncodingParsesBack() throws {
+        let entries = [TensorEntry(name: "b", dtype: .bf16, shape: [3], dataOffsets: 0..<6),
+                       TensorEntry(name: "a\"\u{1}", dtype: .u8, shape: [], dataOffsets: 6..<7)]
+        let bare = SafetensorsHeader.encode(entries: entries, metadata: [])
+        let json = String(decoding: bare[8...], as: UTF8.self)
+        XCTAssertEqual(json, #"{"b":{"dtype":"BF16","shape":[3],"data_offsets":[0,6]},"a\"\u0001":{"dtype":"U8","shape":[],"data_offsets":[6,7]}}"# + "      ")
+        XCTAssertEqual(bare.count % 8, 0)
+        let metadata = [(key: "z", value: "1"), (key: "a", value: "")]
+        let encoded = SafetensorsHeader.encode(entries: entries, metadata: metadata)
+        XCTAssertTrue(String(decoding: encoded[8...], as: UTF8.self).hasPrefix(#"{"__metadata__":{"z":"1","a":""},"b":"#))
+        let header = try SafetensorsHeader(json: Array(encoded[8...]), fileSize: encoded.count + 7, file: "x")
+        XCTAssertEqual(header.entries, entries)
+        XCTAssertEqual(header.metadata.map(\.key), ["z", "a"])
+        XCTAssertEqual(header.metadata.map(\.value), ["1", ""])
+    }
+
     /// Sharding reproduces the Hugging Face layout of the fixture byte for byte.
     func testShardedOutputMatchesTheReferenceLayout() throws {
         let directory = TestFiles.scratchDirectory(for: self) + "/model"

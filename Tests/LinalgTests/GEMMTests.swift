@@ -1,3 +1,4 @@
+import Dispatch
 @testable import Linalg
 import TestSupport
 import XCTest
@@ -162,5 +163,29 @@ final class GEMMTests: XCTestCase {
         XCTAssertEqual(MicroKernel<Float>.indexOfFastest(rates: [1, 3, 2]), 1)
         XCTAssertEqual(MicroKernel<Float>.indexOfFastest(rates: [2, 1, 2]), 2)
         XCTAssertEqual(MicroKernel<Double>.indexOfFastest(rates: [5]), 0)
+    }
+
+    /// GEMMs on several threads at once, each itself on two threads, share the workspace pool;
+    /// every one gets the single-threaded product. Under ThreadSanitizer this is also the
+    /// contention test of the pool's lock, which must be one the sanitizer sees (`Locked`).
+    func testConcurrentCallsShareTheWorkspacePool() {
+        var generator = SeededGenerator(seed: 5)
+        let a = Matrix<Float>.random(rows: 150, columns: 90, using: &generator)
+        let b = Matrix<Float>.random(rows: 90, columns: 70, using: &generator)
+        @Sendable func product(threads: Int) -> Matrix<Float> {
+            var c = Matrix<Float>(rows: 150, columns: 70)
+            a.withView { a in b.withView { b in c.withMutableView { c in gemm(a, b, into: c, threads: threads) } } }
+            return c
+        }
+        let expected = product(threads: 1)
+        let results = Locked<[Matrix<Float>]>([])
+        DispatchQueue.concurrentPerform(iterations: 12) { _ in
+            let c = product(threads: 2)
+            results.withLock { $0.append(c) }
+        }
+        results.withLock { results in
+            XCTAssertEqual(results.count, 12)
+            for c in results { XCTAssertEqual(c, expected) }
+        }
     }
 }

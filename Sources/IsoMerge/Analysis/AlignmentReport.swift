@@ -81,7 +81,7 @@ public struct AlignmentReport: Sendable {
                                progress: ((MergeProgress) -> Void)? = nil) throws -> AlignmentReport {
         let plan = try MergePlan(base: base, models: models, options: MergeOptions(rule: rules.first ?? Average()))
         let matrices = plan.mergedTensors.filter { tensor in
-            tensor.entry.shape.count == 2 && !exclude.contains { !$0.isEmpty && tensor.name.contains($0) }
+            tensor.entry.shape.count == 2 && !tensor.entry.shape.contains(0) && !exclude.contains { !$0.isEmpty && tensor.name.contains($0) }
         }
         if let requested, !matrices.contains(where: { $0.name == requested }) {
             throw MergeError("\(base.path): tensor '\(requested)' is not a matrix-path tensor to plot")

@@ -25,12 +25,20 @@ public struct AlphaReport: Sendable {
         self.search = search
     }
 
+    /// The largest report read: far above any grid's (a few KiB).
+    public static let maximumFileBytes = 64 << 20
+
     /// Reads a report whose method is one of `rules`; errors name the file and what is wrong in it.
     public init(contentsOf path: String, rules: MergeRules = .standard) throws {
-        guard let data = FileManager.default.contents(atPath: path) else { throw MergeError("\(path): cannot read the α report") }
+        let bytes: [UInt8]
+        do {
+            bytes = try readWholeFile(path, limit: Self.maximumFileBytes)
+        } catch {
+            throw MergeError("\(path): cannot read the α report: \(error.message)")
+        }
         let document: JSONValue
         do {
-            document = try JSONValue.parse([UInt8](data))
+            document = try JSONValue.parse(bytes)
         } catch {
             throw MergeError("\(path): not a JSON α report: \(error)")
         }

@@ -48,7 +48,7 @@ public final class MergeEngine: @unchecked Sendable {
         TaskVectorSource(plan: plan, pass: pass)
     }
 
-    private func stream(into sink: OutputSink) throws -> MergeReport {
+    func stream(into sink: OutputSink) throws -> MergeReport {
         let pass = TensorPass(threads: options.threads, progress: progress)
         do {
             switch options.precision {
@@ -61,7 +61,7 @@ public final class MergeEngine: @unchecked Sendable {
         }
     }
 
-    /// The rule's pre-pass (if any), then every tensor through the sink.
+    /// The rule's pre-pass (if any), then every tensor of the sink's output through it.
     private func stream<T: LinalgScalar>(_: T.Type, rule: any MergeRule, pass: TensorPass, into sink: OutputSink) throws -> MergeReport {
         let source = source(T.self, pass: pass)
         let merge: TensorMerger<T> = try rule.prepared(source)

@@ -1,6 +1,6 @@
 import Linalg
 
-/// Where merged tensors go: a `CheckpointWriter` (which holds every rule for where and how an
+/// Where merged tensors go: a `CheckpointOutput` (which holds every rule for where and how an
 /// output appears) fed one tensor at a time. A checkpoint sink writes θ = θ₀ + α·τ_M evaluated in
 /// Double, rounded once to each tensor's output dtype by the writer; a task-vector sink writes τ_M
 /// itself, exactly (F32, or F64 in double precision). Copied tensors go through byte for byte.
@@ -10,12 +10,12 @@ final class OutputSink {
         case taskVector
     }
 
-    let writer: CheckpointWriter
+    let writer: any CheckpointOutput
     let content: Content
     /// The checkpoint that copied tensors come from.
     let base: Checkpoint
 
-    init(_ writer: CheckpointWriter, content: Content, copyingFrom base: Checkpoint) {
+    init(_ writer: any CheckpointOutput, content: Content, copyingFrom base: Checkpoint) {
         self.writer = writer
         self.content = content
         self.base = base

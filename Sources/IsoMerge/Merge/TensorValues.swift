@@ -85,12 +85,11 @@ func subtractInPlace<E: FloatingPoint>(_ a: inout [E], _ b: [E]) {
 /// f(a[i], b[i]) for every i, into a new array without intermediate copies.
 @inline(__always)
 func elementwise<A, B, R>(_ a: [A], _ b: [B], _ f: (A, B) -> R) -> [R] {
-    [R](unsafeUninitializedCapacity: a.count) { out, initialized in
+    [R](uninitializedCount: a.count) { out in
         a.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in
                 for i in 0..<a.count { (out.baseAddress! + i).initialize(to: f(a[i], b[i])) }
             }
         }
-        initialized = a.count
     }
 }

@@ -100,6 +100,33 @@ public struct OutputTarget: Sendable {
     }
 
     private func checkDirectory(overwrite: Bool, inputs: [Checkpoint]) throws(SafetensorsError) {
+        let target = try checkHoldsNoInput(inputs)
+        guard isDirectory(target) else { return }
+        let contents = try Self.classify(directory: target, adapter: holdsAdapter)
+        if let entry = contents.uncarriable.first {
+            throw SafetensorsError(file: path, "holds \(entry), which is not a file of a checkpoint and cannot be kept when the "
+                                   + "directory is replaced as a whole; move it, or choose another output directory")
+        }
+        if !contents.checkpoint.isEmpty && !overwrite {
+            throw Self.alreadyExists(path + " (" + contents.checkpoint.sorted().joined(separator: ", ") + ")")
+        }
+    }
+
+    /// The rules for a directory that the parts of a split merge fill side by side, each adding
+    /// its own shard files (`PartWriter`): it holds no input, and holds no complete checkpoint
+    /// (`model.safetensors`, or the index that a finished split merge writes last) unless
+    /// overwriting is allowed. Other files, shards of unfinished parts included, stay.
+    func check(shared overwrite: Bool, inputs: [Checkpoint]) throws(SafetensorsError) {
+        let target = try checkHoldsNoInput(inputs)
+        guard !overwrite else { return }
+        for name in ["model.safetensors", CheckpointWriter.indexName] where fileExists(target + "/" + name) {
+            throw Self.alreadyExists(path + " (" + name + ")")
+        }
+    }
+
+    /// The directory-target rules about inputs: the target is a directory or absent, no input
+    /// lies inside it, and no file in it is an input. Returns `location()`.
+    private func checkHoldsNoInput(_ inputs: [Checkpoint]) throws(SafetensorsError) -> String {
         let target = try location()
         if fileExists(target) && !isDirectory(target) {
             throw SafetensorsError(file: path, "exists and is not a directory (a path not ending in .safetensors names an output directory)")
@@ -114,7 +141,7 @@ public struct OutputTarget: Sendable {
                 }
             }
         }
-        guard isDirectory(target) else { return }
+        guard isDirectory(target) else { return target }
         let contents = try Self.classify(directory: target, adapter: holdsAdapter)
         let identities = Self.identities(of: inputs)
         for entry in contents.checkpoint + contents.carried {
@@ -123,13 +150,7 @@ public struct OutputTarget: Sendable {
                                        + "is replaced as a whole, so it must not hold an input, overwriting allowed or not")
             }
         }
-        if let entry = contents.uncarriable.first {
-            throw SafetensorsError(file: path, "holds \(entry), which is not a file of a checkpoint and cannot be kept when the "
-                                   + "directory is replaced as a whole; move it, or choose another output directory")
-        }
-        if !contents.checkpoint.isEmpty && !overwrite {
-            throw Self.alreadyExists(path + " (" + contents.checkpoint.sorted().joined(separator: ", ") + ")")
-        }
+        return target
     }
 
     /// Puts the finished temporary file `temporary` (registered, beside the target) in place.

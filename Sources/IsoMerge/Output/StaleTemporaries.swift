@@ -15,15 +15,18 @@ import Darwin
 /// directory listing; a removed directory is removed with everything in it.
 public enum StaleTemporaries {
     /// Removes the dead makers' temporaries directly inside `directory` ("" or "." for the
-    /// current one); returns the names removed.
+    /// current one) — with `standingInFor`, only those of files with these names — and returns
+    /// the names removed.
     @discardableResult
-    public static func sweep(directory: String) -> [String] {
+    public static func sweep(directory: String, standingInFor names: Set<String>? = nil) -> [String] {
         let path = directory.isEmpty ? "." : directory
         guard let stream = opendir(path) else { return [] }
         var candidates: [String] = []
         while let entry = readdir(stream) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if let maker = TemporaryName.maker(ofEntry: name), isGone(maker) { candidates.append(name) }
+            guard let maker = TemporaryName.maker(ofEntry: name), isGone(maker) else { continue }
+            if let names, !(TemporaryName.target(ofEntry: name).map { names.contains($0) } ?? false) { continue }
+            candidates.append(name)
         }
         closedir(stream)
         let prefix = path.hasSuffix("/") ? path : path + "/"

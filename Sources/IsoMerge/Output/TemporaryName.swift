@@ -41,6 +41,15 @@ enum TemporaryName {
         return processID(fields[fields.count - 3])
     }
 
+    /// The name of the file or directory that the temporary named `entry` stands in for (NAME in
+    /// `.NAME.tmp-PID-RANDOM-ATTEMPT`), or nil if `entry` is not named like one.
+    static func target(ofEntry entry: String) -> String? {
+        guard maker(ofEntry: entry) != nil, !entry.hasPrefix(legacySearchPrefix) else { return nil }
+        let fields = entry.split(separator: "-", omittingEmptySubsequences: false)
+        let stem = fields[..<(fields.count - 3)].joined(separator: "-")
+        return String(stem.dropFirst().dropLast(".tmp".count))
+    }
+
     private static let legacySearchPrefix = ".isomerge-search-"
 
     /// A positive process id written in decimal digits only, or nil.

@@ -83,6 +83,45 @@ public struct SafetensorsHeader: Sendable {
         self.metadata = metadata
     }
 
+    /// The file's first 8 + N bytes for `entries` (their offsets as given, in the order given) and
+    /// `metadata` (in the order given): the little-endian length N, then compact JSON with
+    /// `__metadata__` first (omitted when empty), padded with spaces to a multiple of 8 bytes.
+    /// Parsing the result (with the data buffer the entries tile) gives back `entries` sorted by
+    /// offset and `metadata`. Cost: linear in the output.
+    static func encode(entries: [TensorEntry], metadata: [(key: String, value: String)]) -> [UInt8] {
+        var members: [(key: String, value: JSONValue)] = []
+        if !metadata.isEmpty {
+            members.append(("__metadata__", .object(metadata.map { ($0.key, .string($0.value)) })))
+        }
+        for entry in entries {
+            members.append((entry.name, .object([
+                ("dtype", .string(entry.dtype.rawValue)),
+                ("shape", .array(entry.shape.map { .number(String($0)) })),
+                ("data_offsets", .array([.number(String(entry.dataOffsets.lowerBound)),
+                                         .number(String(entry.dataOffsets.upperBound))])),
+            ])))
+        }
+        var json = Array(JSONValue.object(members).serialized.utf8)
+        json += [UInt8](repeating: 0x20, count: (8 - json.count % 8) % 8)
+        let length = UInt64(json.count)
+        return (0..<8).map { UInt8(truncatingIfNeeded: length >> (8 * $0)) } + json
+    }
+
+    /// N, the JSON text's length, from a file's first 8 bytes (`prefix`, little-endian) and the
+    /// file's size: at most `maximumLength` and inside the file, so that allocating N bytes is
+    /// bounded by the file itself.
+    static func jsonLength(prefix: [UInt8], fileSize: Int, file: String) throws(SafetensorsError) -> Int {
+        precondition(prefix.count == 8, "jsonLength: the prefix is 8 bytes")
+        let length = prefix.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard length <= UInt64(maximumLength) else {
+            throw SafetensorsError(file: file, "header length \(length) exceeds the limit of \(maximumLength) bytes")
+        }
+        guard 8 + Int(length) <= fileSize else {
+            throw SafetensorsError(file: file, "header length \(length) runs past the end of the \(fileSize)-byte file")
+        }
+        return Int(length)
+    }
+
     static func parseMetadata(_ value: JSONValue, file: String) throws(SafetensorsError) -> [(key: String, value: String)] {
         guard case let .object(members) = value else {
             throw SafetensorsError(file: file, "__metadata__ is \(value.kind), not an object of strings")

@@ -44,14 +44,8 @@ public final class SafetensorsFile: @unchecked Sendable {
             }
             var lengthBytes = [UInt8](repeating: 0, count: 8)
             try Self.readFully(fd, into: &lengthBytes, at: 0, path: path)
-            let length = lengthBytes.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-            guard length <= UInt64(SafetensorsHeader.maximumLength) else {
-                throw SafetensorsError(file: path, "header length \(length) exceeds the limit of \(SafetensorsHeader.maximumLength) bytes")
-            }
-            guard 8 + Int(length) <= fileSize else {
-                throw SafetensorsError(file: path, "header length \(length) runs past the end of the \(fileSize)-byte file")
-            }
-            var json = [UInt8](repeating: 0, count: Int(length))
+            let length = try SafetensorsHeader.jsonLength(prefix: lengthBytes, fileSize: fileSize, file: path)
+            var json = [UInt8](repeating: 0, count: length)
             try Self.readFully(fd, into: &json, at: 8, path: path)
             header = try SafetensorsHeader(json: json, fileSize: fileSize, file: path)
             dataStart = 8 + header.length
@@ -113,10 +107,9 @@ public final class SafetensorsFile: @unchecked Sendable {
         }
         // Stored exactly as T (little-endian host): read straight into the result.
         if (entry.dtype == .f32 && T.self == Float.self) || (entry.dtype == .f64 && T.self == Double.self) {
-            return try [T](unsafeUninitializedCapacity: entry.elementCount) { buffer, initialized throws(SafetensorsError) in
+            return try [T](uninitializedCount: entry.elementCount) { buffer throws(SafetensorsError) in
                 try Self.readFully(descriptor, into: UnsafeMutableRawBufferPointer(buffer), at: dataStart + entry.dataOffsets.lowerBound,
                                    path: path, tensor: entry.name)
-                initialized = entry.elementCount
             }
         }
         var result = [T](repeating: 0, count: entry.elementCount)

@@ -84,27 +84,19 @@ public final class SafetensorsWriter {
         tensors.sorted { $0.dtype != $1.dtype ? $0.dtype > $1.dtype : $0.name < $1.name }
     }
 
-    /// The 8-byte length and the padded JSON header for tensors already in file order.
+    /// The 8-byte length and the padded JSON header for tensors already in file order, with
+    /// `metadata` sorted by key and `"format": "pt"` unless given.
     static func headerBytes(order: [TensorSpec], metadata: [String: String]) -> [UInt8] {
         var metadata = metadata
         if metadata["format"] == nil { metadata["format"] = "pt" }
-        var members: [(key: String, value: JSONValue)] = [
-            ("__metadata__", .object(metadata.keys.sorted().map { ($0, .string(metadata[$0]!)) })),
-        ]
+        var entries: [TensorEntry] = []
         var offset = 0
         for spec in order {
             let end = offset + spec.byteCount
-            members.append((spec.name, .object([
-                ("dtype", .string(spec.dtype.rawValue)),
-                ("shape", .array(spec.shape.map { .number(String($0)) })),
-                ("data_offsets", .array([.number(String(offset)), .number(String(end))])),
-            ])))
+            entries.append(TensorEntry(name: spec.name, dtype: spec.dtype, shape: spec.shape, dataOffsets: offset..<end))
             offset = end
         }
-        var json = Array(JSONValue.object(members).serialized.utf8)
-        json += [UInt8](repeating: 0x20, count: (8 - json.count % 8) % 8)
-        let length = UInt64(json.count)
-        return (0..<8).map { UInt8(truncatingIfNeeded: length >> (8 * $0)) } + json
+        return SafetensorsHeader.encode(entries: entries, metadata: metadata.keys.sorted().map { ($0, metadata[$0]!) })
     }
 
     /// The next tensor to write, or nil when all are written.

@@ -1,4 +1,3 @@
-import Synchronization
 
 /// General matrix multiply: C ← α·A·B + β·C, with A (m×k) and B (k×n) any strided views (pass
 /// `x.transposed` for op(X) = Xᵀ) and C a row-major m×n view.
@@ -155,7 +154,7 @@ func roundUp(_ value: Int, _ multiple: Int) -> Int { (value + multiple - 1) / mu
 final class GEMMWorkspace: @unchecked Sendable {
     private var buffers: [(pointer: UnsafeMutableRawPointer, bytes: Int)] = []
 
-    private static let pool = Mutex<[GEMMWorkspace]>([])
+    private static let pool = Locked<[GEMMWorkspace]>([])
 
     /// Runs `body` with a workspace no other thread is using.
     static func with<R>(_ body: (GEMMWorkspace) -> R) -> R {

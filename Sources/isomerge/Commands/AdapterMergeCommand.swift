@@ -15,6 +15,9 @@ extension MergeSettings {
         if alphaGrid != nil || evaluate != nil || saveTaskVector != nil || shardSize != nil && output == nil {
             throw UsageError("with --adapters, --alpha-grid, --evaluate and --save-task-vector are not supported yet (docs/ADAPTERS.md)")
         }
+        if part != nil || finish != nil {
+            throw UsageError("--part and --finish split a checkpoint merge; an adapter merge runs whole (it takes seconds per model)")
+        }
         if let output, let outputAdapter, OutputTarget(output).overlaps(OutputTarget.adapter(directory: outputAdapter)) {
             throw UsageError("--output \(output) and --output-adapter \(outputAdapter) would write over each other; give two separate places")
         }

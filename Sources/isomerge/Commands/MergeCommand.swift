@@ -47,6 +47,10 @@ enum MergeCommand {
               --precision P            float32 (default) or float64 arithmetic
               --output-dtype D         same (default), F32, F16, BF16 or F64
               --shard-size BYTES       write shards of at most BYTES (OUT must be a directory)
+              --part I/N               write only part I of N of the sharded output (a directory, with
+                                       --shard-size): one of N processes or machines sharing the work
+              --finish N               after parts 1/N … N/N: check them and write the index, which
+                                       completes the checkpoint (same settings as the parts)
               --threads N              cores to use (default: all)
               --save-task-vector PATH  also write the merged task vector (apply it later with 'isomerge apply')
               --alpha-grid A:B:STEP    choose α: try A, A+STEP, … B with the evaluator, keep the best
@@ -68,8 +72,8 @@ enum MergeCommand {
 
     static func run(_ arguments: [String], rules: MergeRules = .standard) throws {
         var options: Set<String> = ["method", "base", "output", "alpha", "precision", "output-dtype", "shard-size", "threads",
-                                    "save-task-vector", "alpha-grid", "evaluate", "search-report", "config", "output-adapter",
-                                    "adapter-rank"]
+                                    "save-task-vector", "alpha-grid", "evaluate", "search-report", "config", "part", "finish",
+                                    "output-adapter", "adapter-rank"]
         var multiValued: Set<String> = ["models", "adapters"]
         var flags: Set<String> = ["help", "print-config", "overwrite", "quiet"]
         for (parameter, _) in rules.parameters {
@@ -113,6 +117,10 @@ struct MergeSettings {
     var precision = "float32"
     var outputDType = "same"
     var shardSize: Int?
+    /// "I/N": write only part I of N (`--part`).
+    var part: String?
+    /// N: finish a merge written in N parts (`--finish`).
+    var finish: Int?
     var threads: Int?
     var saveTaskVector: String?
     var alphaGrid: String?
@@ -125,15 +133,17 @@ struct MergeSettings {
 
     /// The config file's keys: the merge's own, then every rule parameter's.
     var keys: [String] {
-        ["method", "base", "models", "adapters", "output", "output_adapter", "adapter_rank", "alpha", "precision", "output_dtype", "shard_size", "threads", "save_task_vector",
+        ["method", "base", "models", "adapters", "output", "output_adapter", "adapter_rank", "alpha", "precision", "output_dtype",
+         "shard_size", "part", "finish", "threads", "save_task_vector",
          "alpha_grid", "evaluate", "search_report", "overwrite", "quiet"] + rules.parameters.map(\.parameter.configKey)
     }
 
     /// Reads a JSON config; unknown keys and wrong types are usage errors naming the key.
     mutating func load(config path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else { throw UsageError("cannot read config file \(path)") }
+        let bytes: [UInt8]
+        do { bytes = try readWholeFile(path, limit: 64 << 20) } catch { throw UsageError("cannot read config file \(path): \(error.message)") }
         let root: JSONValue
-        do { root = try JSONValue.parse([UInt8](data)) } catch { throw UsageError("\(path): not valid JSON: \(error)") }
+        do { root = try JSONValue.parse(bytes) } catch { throw UsageError("\(path): not valid JSON: \(error)") }
         guard case let .object(members) = root else { throw UsageError("\(path): the config must be a JSON object") }
         for (key, value) in members {
             func string() throws -> String {
@@ -171,6 +181,8 @@ struct MergeSettings {
             case "precision": precision = try string()
             case "output_dtype": outputDType = try string()
             case "shard_size": shardSize = try integer()
+            case "part": part = try string()
+            case "finish": finish = try integer()
             case "threads": threads = try integer()
             case "save_task_vector": saveTaskVector = try string()
             case "alpha_grid": alphaGrid = try string()
@@ -221,6 +233,8 @@ struct MergeSettings {
         precision = try parsed.value("precision") ?? precision
         outputDType = try parsed.value("output-dtype") ?? outputDType
         shardSize = try integer("shard-size") ?? shardSize
+        part = try parsed.value("part") ?? part
+        finish = try integer("finish") ?? finish
         threads = try integer("threads") ?? threads
         saveTaskVector = try parsed.value("save-task-vector") ?? saveTaskVector
         alphaGrid = try parsed.value("alpha-grid") ?? alphaGrid
@@ -246,6 +260,8 @@ struct MergeSettings {
         add("precision", .string(precision))
         add("output_dtype", .string(outputDType))
         add("shard_size", shardSize.map { .number(String($0)) })
+        add("part", part.map { .string($0) })
+        add("finish", finish.map { .number(String($0)) })
         add("threads", threads.map { .number(String($0)) })
         add("save_task_vector", saveTaskVector.map { .string($0) })
         add("alpha_grid", alphaGrid.map { .string($0) })
@@ -307,6 +323,7 @@ struct MergeSettings {
         if searchReport != nil && alphaGrid == nil { throw UsageError("--search-report reports an α search: give --alpha-grid and --evaluate") }
         let grid = try alphaGrid.map(parseGrid)
         let evaluator = try evaluate.map { text throws(UsageError) in try EvaluatorCommand(text) }
+        let split = try splitMode(output: output)
         if let saveTaskVector, OutputTarget(output).overlaps(OutputTarget(saveTaskVector)) {
             throw UsageError("--output \(output) and --save-task-vector \(saveTaskVector) would write over each other; give two separate places")
         }
@@ -315,7 +332,7 @@ struct MergeSettings {
         let modelCheckpoints = try models.map { try Checkpoint(path: $0) }
         for warning in Self.repeatedInputs(base: baseCheckpoint, models: modelCheckpoints) { printError("warning: \(warning)") }
         let inputs = [baseCheckpoint] + modelCheckpoints
-        for path in [output] + (saveTaskVector.map { [$0] } ?? []) {
+        for path in [output] + (saveTaskVector.map { [$0] } ?? []) where split == nil {
             try OutputTarget(path).check(overwrite: overwrite, inputs: inputs)
         }
         let engine = try MergeEngine(base: baseCheckpoint, models: modelCheckpoints, options: options)
@@ -341,6 +358,25 @@ struct MergeSettings {
             return
         }
         metadata["isomerge.alpha"] = String(options.effectiveAlpha)
+        if let split, let shardSize {
+            let outputs: [String]
+            switch split {
+            case let .part(index, parts):
+                let partition = try engine.partition(parts: parts, maximumShardBytes: shardSize)
+                if partition.shards(of: index).isEmpty {
+                    printError("warning: part \(index) of \(parts) owns no shard (the output has \(partition.shards.count)); "
+                               + "it only records that it ran; a smaller --shard-size gives every part work")
+                }
+                if !quiet { print(Self.plan(of: partition, part: index)) }
+                outputs = try engine.mergePart(index, of: parts, to: output, metadata: metadata, maximumShardBytes: shardSize,
+                                               overwrite: overwrite).outputPaths
+                progress.finish()
+            case let .finish(parts):
+                outputs = try engine.finishParts(parts, in: output, metadata: metadata, maximumShardBytes: shardSize, overwrite: overwrite)
+            }
+            summary(start: start, outputs: outputs)
+            return
+        }
         guard let saveTaskVector else {
             let report = try engine.merge(to: output, metadata: metadata, maximumShardBytes: shardSize, overwrite: overwrite)
             progress.finish()
@@ -361,6 +397,54 @@ struct MergeSettings {
         progress.finish()
         try stagedTaskVector.publish(overwrite: overwrite)
         summary(start: start, outputs: report.outputPaths)
+    }
+
+    /// What a split merge's run does.
+    enum SplitMode {
+        /// Writes part `index` (1…`parts`).
+        case part(index: Int, parts: Int)
+        /// Checks the parts and writes the index.
+        case finish(parts: Int)
+    }
+
+    /// `--part` or `--finish`, checked against the other settings (nil: a whole merge).
+    func splitMode(output: String) throws(UsageError) -> SplitMode? {
+        let mode: SplitMode
+        switch (part, finish) {
+        case (nil, nil): return nil
+        case (_?, _?): throw UsageError("--part and --finish are separate runs: each part, then the finishing step")
+        case let (text?, nil):
+            let fields = text.split(separator: "/", omittingEmptySubsequences: false)
+            guard fields.count == 2, let index = Int(fields[0]), let parts = Int(fields[1]), parts >= 1, (1...parts).contains(index) else {
+                throw UsageError("--part must be I/N with 1 ≤ I ≤ N (e.g. 2/8), not '\(text)'")
+            }
+            mode = .part(index: index, parts: parts)
+        case let (nil, parts?):
+            guard parts >= 1 else { throw UsageError("--finish must be the number of parts, at least 1") }
+            mode = .finish(parts: parts)
+        }
+        let flag = part != nil ? "--part" : "--finish"
+        guard shardSize != nil else {
+            throw UsageError("\(flag) splits a sharded output by whole shards: give --shard-size (the same for every part and the finishing step)")
+        }
+        guard OutputTarget(output).kind == .directory else {
+            throw UsageError("\(flag): --output must be a directory (a sharded checkpoint), not the file \(output)")
+        }
+        if alphaGrid != nil { throw UsageError("\(flag) cannot run an α search (--alpha-grid): choose α first, then split the merge") }
+        if saveTaskVector != nil { throw UsageError("\(flag) cannot write --save-task-vector: a split merge writes the checkpoint only") }
+        return mode
+    }
+
+    /// One line on a part's share: its shards and the estimated costs (`TensorCost`) of it, of
+    /// the busiest part (the split merge's wall time) and of the costliest shard (its floor).
+    static func plan(of partition: MergePartition, part: Int) -> String {
+        let total = Double(max(1, partition.shards.reduce(0) { $0 + $1.cost }))
+        let busiest = (1...partition.parts).map(partition.cost(of:)).max()!
+        func share(_ cost: Int) -> String { String(format: "%.1f %%", 100 * Double(cost) / total) }
+        let shards = partition.shards.indices.filter { partition.shards[$0].part == part }.map { String($0 + 1) }
+        return "part \(part) of \(partition.parts): shards \(shards.isEmpty ? "none" : shards.joined(separator: ", ")) of "
+            + "\(partition.shards.count), estimated \(share(partition.cost(of: part))) of the merge's cost; busiest part "
+            + "\(share(busiest)), costliest shard \(share(partition.shards.map(\.cost).max()!))"
     }
 
     /// Warnings for a checkpoint given twice among the models, or the base given as a model

@@ -48,7 +48,12 @@ enum SVDCommand {
             }
             let (m, n) = (entry.shape[0], entry.shape[1])
             let sigma: [Double]
-            if entry.dtype == .f64 {
+            if m == 0 || n == 0 {
+                // r = 0: no singular values, and U (m×0) and Vᵀ (0×n) hold no elements whatever the
+                // other side's length (a hostile [2⁶², 0] is answered at once, without a loop over m).
+                sigma = []
+                factors[entry.name] = ([], [], [], m, n, entry.dtype == .f64)
+            } else if entry.dtype == .f64 {
                 let svd = try SVD(Matrix(rows: m, columns: n, elements: try checkpoint.values(of: entry.name, as: Double.self)),
                                   algorithm: algorithm, threads: threads)
                 sigma = svd.singularValues

@@ -13,6 +13,8 @@ public struct Average: MergeRule {
     public init(parameters: MergeParameterValues) { self.parameters = parameters }
     public init() { try! self.init(given: [:]) }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func mergeVectors<T: LinalgScalar>(_ taskVectors: [[T]], statistics: Void) -> [T] {
         VectorRules.mean(taskVectors)
     }

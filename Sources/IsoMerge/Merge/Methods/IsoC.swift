@@ -16,6 +16,8 @@ public struct IsoC: MatrixMergeRule, FactoredMatrixRule {
     public let parameters: MergeParameterValues
     public init(parameters: MergeParameterValues) { self.parameters = parameters }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func mergeMatrices<T: LinalgScalar>(_ taskVectors: [Matrix<T>], threads: Int?) throws -> Matrix<T> {
         try mergeCores(taskVectors, rows: taskVectors[0].rows, columns: taskVectors[0].columns, threads: threads)
     }

@@ -41,6 +41,12 @@ public struct IsoCTS: MatrixMergeRule, FactoredMatrixRule {
     /// f, the share of the rank given to the common subspace.
     public var fraction: Double { parameters[number: Self.commonFraction] }
 
+    /// One full SVD of M, T smaller truncated SVDs and two polar SVDs (cost estimate for split
+    /// merges, `TensorCost`).
+    public func matrixSVDs(tasks: Int) -> Int { tasks + 3 }
+
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func mergeMatrices<T: LinalgScalar>(_ taskVectors: [Matrix<T>], threads: Int?) throws -> Matrix<T> {
         try Self.merge(taskVectors, rows: taskVectors[0].rows, columns: taskVectors[0].columns, fraction: fraction, threads: threads)
     }

@@ -39,10 +39,14 @@ public struct TIES: MergeRule {
     public var trimsPerTensor: Bool { parameters[flag: Self.perTensor] }
 
     /// The whole-model pre-pass's result (nil when trimming per tensor).
+    @_specialize(where S == TaskVectorSource<Float>)
+    @_specialize(where S == TaskVectorSource<Double>)
     public func modelStatistics<S: TaskVectorStream>(_ source: S) throws -> TIESStatistics? {
         trimsPerTensor ? nil : try TIESStatistics(source, density: keptShare)
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func mergeVectors<T: LinalgScalar>(_ taskVectors: [[T]], statistics: TIESStatistics?) -> [T] {
         guard let statistics else { return Self.mergePerTensor(taskVectors, density: keptShare) }
         return Self.merge(taskVectors, thresholds: statistics.thresholds.map { T($0) }, majority: statistics.majority)
@@ -74,7 +78,7 @@ public struct TIES: MergeRule {
     static func merge<T: LinalgScalar>(_ taskVectors: [[T]], thresholds: [T], majority: Int) -> [T] {
         let count = taskVectors[0].count, tasks = taskVectors.count
         var totals = [T](repeating: 0, count: blockLength), kept = [T](repeating: 0, count: blockLength)
-        return [T](unsafeUninitializedCapacity: count) { merged, initialized in
+        return [T](uninitializedCount: count) { merged in
             forEachBlock(taskVectors, thresholds: thresholds) { start, width, trimmed, sums in
                 totals.withUnsafeMutableBufferPointer { totals in
                     kept.withUnsafeMutableBufferPointer { kept in
@@ -94,7 +98,6 @@ public struct TIES: MergeRule {
                     }
                 }
             }
-            initialized = count
         }
     }
 

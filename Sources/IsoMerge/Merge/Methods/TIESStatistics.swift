@@ -15,6 +15,8 @@ public struct TIESStatistics: Sendable {
     public let thresholds: [Double]
     public let majority: Int
 
+    @_specialize(where S == TaskVectorSource<Float>)
+    @_specialize(where S == TaskVectorSource<Double>)
     init<S: TaskVectorStream>(_ source: S, density: Double) throws {
         typealias T = S.Scalar
         let tasks = source.taskCount

@@ -19,6 +19,11 @@ public struct TSVM: MatrixMergeRule, FactoredMatrixRule {
     public let parameters: MergeParameterValues
     public init(parameters: MergeParameterValues) { self.parameters = parameters }
 
+    /// T truncated SVDs and two polar SVDs (cost estimate for split merges, `TensorCost`).
+    public func matrixSVDs(tasks: Int) -> Int { tasks + 2 }
+
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func mergeMatrices<T: LinalgScalar>(_ taskVectors: [Matrix<T>], threads: Int?) throws -> Matrix<T> {
         try mergeCores(taskVectors, rows: taskVectors[0].rows, columns: taskVectors[0].columns, threads: threads)
     }

@@ -24,8 +24,11 @@ extension MatrixMergeRule {
     /// The substrings that send a 2-D tensor to the vector rule.
     public var excludedSubstrings: [String] { parameters[strings: excludeParameter] }
 
+    /// Exactly two dimensions, both non-zero, and no excluded substring. An empty matrix has no
+    /// subspace: it takes the vector rule (which touches nothing), so that a hostile shape such as
+    /// [2⁶², 0] costs nothing.
     public func takesMatrixRule(name: String, shape: [Int]) -> Bool {
-        shape.count == 2 && !excludedSubstrings.contains { !$0.isEmpty && name.contains($0) }
+        shape.count == 2 && !shape.contains(0) && !excludedSubstrings.contains { !$0.isEmpty && name.contains($0) }
     }
 
     public func mergeVectors<T: LinalgScalar>(_ taskVectors: [[T]], statistics: Void) -> [T] {

@@ -42,10 +42,15 @@ public protocol MergeRule: Sendable {
     func mergeVectors<T: LinalgScalar>(_ taskVectors: [[T]], statistics: ModelStatistics) -> [T]
     /// The whole-model pre-pass: reads every merged tensor's task vectors from `source`.
     func modelStatistics<S: TaskVectorStream>(_ source: S) throws -> ModelStatistics
+    /// The matrix rule's work on one m × n matrix of T tasks, in full SVDs of an m × n matrix
+    /// (default 1): what `TensorCost` weighs tensors by when a merge is split into parts.
+    func matrixSVDs(tasks: Int) -> Int
 }
 
 extension MergeRule {
     public func takesMatrixRule(name: String, shape: [Int]) -> Bool { false }
+
+    public func matrixSVDs(tasks: Int) -> Int { 1 }
 
     public func mergeMatrices<T: LinalgScalar>(_ taskVectors: [Matrix<T>], threads: Int?) throws -> Matrix<T> {
         preconditionFailure("\(Self.name) has no matrix rule")

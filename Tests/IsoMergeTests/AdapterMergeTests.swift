@@ -189,6 +189,38 @@ final class AdapterMergeTests: XCTestCase {
         try checkEveryMethod(fanInFanOut: true)
     }
 
+    /// Exactly low-rank task vectors are the normal case for adapters: Float decides every step from
+    /// the cores' known ranks (singular values past r_t are exact zeros, not noise to tell apart), so
+    /// no Double redo is needed, and the result agrees with Double's. Sizes where TSV-M's s and
+    /// Iso-CTS's k exceed the ranks (the structural cut decides) and where they do not.
+    func testFloatDecidesExactlyLowRankCoresWithoutDouble() throws {
+        let rules = try [("tsv_m", 0.8), ("iso_c", 0.8), ("iso_cts", 0.8), ("iso_cts", 0.5)].map { name, fraction in
+            let given: [String: MergeParameterValue] = name == "iso_cts" ? ["common-fraction": .number(fraction)] : [:]
+            return try XCTUnwrap(try MergeRules.standard.make(name, given: given) as? any FactoredMatrixRule)
+        }
+        for (seed, m, n, ranks) in [(1, 200, 150, [2, 8, 5, 3, 6, 4]), (2, 40, 40, [8, 8, 8, 8]), (3, 90, 300, [16, 1, 7])] {
+            var generator = SeededGenerator(seed: UInt64(seed))
+            let factors = ranks.map { r in (left: Matrix<Double>.random(rows: m, columns: r, using: &generator),
+                                            right: Matrix<Double>.random(rows: n, columns: r, using: &generator)) }
+            let floats = factors.map { (left: $0.left.converted(to: Float.self), right: $0.right.converted(to: Float.self)) }
+            // The Float factors' exact values, so that both precisions merge the same task vectors.
+            let exact = floats.map { (left: $0.left.converted(to: Double.self), right: $0.right.converted(to: Double.self)) }
+            for rule in rules {
+                let label = "\(type(of: rule).name) \(rule.parameters) seed \(seed)"
+                let reference = try LowRankTaskVectors<Double>(factors: exact, rows: m, columns: n, threads: nil)
+                    .merged(by: rule, exact: { preconditionFailure() }, threads: nil).dense(threads: nil)
+                var redone = false
+                let ours = try LowRankTaskVectors<Float>(factors: floats, rows: m, columns: n, threads: nil)
+                    .merged(by: rule, exact: {
+                        redone = true
+                        return try LowRankTaskVectors<Double>(factors: exact, rows: m, columns: n, threads: nil)
+                    }, threads: nil).dense(threads: nil)
+                XCTAssertFalse(redone, "\(label): Float could not decide")
+                XCTAssertLessThanOrEqual(relativeError(ours, to: reference), 1e-4, label)
+            }
+        }
+    }
+
     /// The written adapter is PEFT's format: keys, F32 factors, the config's fields.
     func testWrittenAdapterIsPEFTFormat() throws {
         let scenario = try makeScenario(fanInFanOut: false)

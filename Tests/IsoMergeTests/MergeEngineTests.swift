@@ -281,7 +281,7 @@ final class IsoCTSShortcutTests: XCTestCase {
                 let expected = try fullIsoCTS(taus, fraction: fraction)
                 func error<T: LinalgScalar>(_ ours: Matrix<T>) -> Double { relativeError(ours, to: expected) }
                 let floats = taus.map { tau -> Matrix<Float> in tau.converted() }
-                let exact = error(try IsoCTS.merge(taus, rows: taus[0].rows, columns: taus[0].columns, fraction: fraction, threads: nil))
+                let exact = error(try IsoCTS.merge(taus, ranks: taus.map { min($0.rows, $0.columns) }, rows: taus[0].rows, columns: taus[0].columns, fraction: fraction, threads: nil))
                 // Float through the engine's matrix rule: the shortcut routes in Float, or the same
                 // merge in Double where Float cannot resolve these flat spectra (RankRule).
                 let shortcut = error(try IsoCTS(commonFraction: fraction).mergeMatrices(floats, exact: { taus }, threads: nil))

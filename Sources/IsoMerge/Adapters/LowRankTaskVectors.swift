@@ -15,6 +15,8 @@ struct LowRankTaskVectors<T: LinalgScalar> {
     let rightBasis: Matrix<T>?
     /// C_t, p × q each.
     let cores: [Matrix<T>]
+    /// r_t ≥ rank(C_t): the columns of task t's factors (0 for a task without the matrix).
+    let ranks: [Int]
 
     /// From each task's factors (nil: the task does not adapt this matrix); at least one present.
     @_specialize(where T == Float)
@@ -53,6 +55,7 @@ struct LowRankTaskVectors<T: LinalgScalar> {
             column += pair.left.columns
         }
         self.cores = cores
+        ranks = factors.map { $0?.left.columns ?? 0 }
     }
 
     /// The merge of these task vectors by `rule`, as the SVD of its result: equal to the rule's
@@ -61,7 +64,7 @@ struct LowRankTaskVectors<T: LinalgScalar> {
     func merged(by rule: some FactoredMatrixRule, exact: () throws -> LowRankTaskVectors<Double>, threads: Int?) throws -> LowRankMatrix<T> {
         let core: Matrix<T>
         do {
-            core = try rule.mergeCores(cores, rows: rows, columns: columns, threads: threads)
+            core = try rule.mergeCores(cores, ranks: ranks, rows: rows, columns: columns, threads: threads)
         } catch is RankUndecidable {
             return try exact().merged(by: rule, exact: { preconditionFailure("Double decides every rank") }, threads: threads)
                 .converted(to: T.self)

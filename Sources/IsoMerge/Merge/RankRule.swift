@@ -179,34 +179,37 @@ struct RankUndecidable: Error {}
 /// a step whose matrix has `ruleRows` rows and `ruleColumns` columns (default: `a`'s; more when `a`
 /// holds the coordinates of a larger matrix's vectors in an orthonormal basis, as in factored
 /// merges) and whose σ_ref is
-/// max(σ₁(a), `minimumReference`); `inputError` is the error of the vectors `a` was assembled from.
+/// max(σ₁(a), `minimumReference`); `inputError` is the error of the vectors `a` was assembled from;
+/// `rankBound` what exact arithmetic bounds rank(a) by (values past it are exact zeros, not decided).
 /// Computed in T, or in Double from the same matrix when T's own arithmetic cannot decide or resolve
 /// it; throws when `inputError` alone leaves it undecided (the tensor then needs Double throughout).
 func rankAwarePolar<T: LinalgScalar>(_ a: Matrix<T>, inputError: VectorError = .none, ruleRows: Int? = nil, ruleColumns: Int? = nil,
-                                     minimumReference: T = 0, threads: Int?) throws -> Matrix<T> {
+                                     minimumReference: T = 0, rankBound: Int = .max, threads: Int?) throws -> Matrix<T> {
     do {
         return try rankAwarePolarOnce(a, inputError: inputError, ruleRows: ruleRows, ruleColumns: ruleColumns,
-                                      minimumReference: minimumReference, threads: threads)
+                                      minimumReference: minimumReference, rankBound: rankBound, threads: threads)
     } catch is RankUndecidable {
         return try rankAwarePolarOnce(a.converted(to: Double.self), inputError: inputError, ruleRows: ruleRows, ruleColumns: ruleColumns,
-                                      minimumReference: Double(minimumReference), threads: threads).converted(to: T.self)
+                                      minimumReference: Double(minimumReference), rankBound: rankBound, threads: threads)
+            .converted(to: T.self)
     }
 }
 
 private func rankAwarePolarOnce<T: LinalgScalar>(_ a: Matrix<T>, inputError: VectorError, ruleRows: Int?, ruleColumns: Int?,
-                                                  minimumReference: T, threads: Int?) throws -> Matrix<T> {
+                                                  minimumReference: T, rankBound: Int, threads: Int?) throws -> Matrix<T> {
     let (m, n) = (ruleRows ?? a.rows, ruleColumns ?? a.columns)
     let polar: PolarDecomposition<T>
-    if minimumReference > 0 {
+    if minimumReference > 0 || rankBound < min(a.rows, a.columns) {
         let svd = try SVD(a, threads: threads)
         let reference = max(svd.singularValues.first ?? 0, minimumReference)
-        polar = PolarDecomposition(svd: svd, threshold: RankRule(rows: m, columns: n, reference: reference).tolerance, threads: threads)
+        polar = PolarDecomposition(svd: svd, threshold: RankRule(rows: m, columns: n, reference: reference).tolerance,
+                                   maximumRank: rankBound, threads: threads)
     } else {
         let relative = RankRule<T>(rows: m, columns: n, reference: 1).tolerance
         polar = try PolarDecomposition(a, relativeThreshold: relative, threads: threads)
     }
     let reference = max(polar.singularValues.first ?? 0, minimumReference)
     let rule = RankRule(rows: m, columns: n, reference: reference, inputError: inputError)
-    _ = try rule.polarLiveCount(polar.singularValues, rows: a.rows, columns: a.columns)
+    _ = try rule.polarLiveCount(Array(polar.singularValues.prefix(rankBound)), rows: a.rows, columns: a.columns)
     return polar.factor
 }

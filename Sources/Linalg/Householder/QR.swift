@@ -60,11 +60,18 @@ public struct QRFactorization<T: LinalgScalar> {
         Matrix(rows: factors.columns, columns: factors.columns) { i, j in j >= i ? factors[i, j] : 0 }
     }
 
-    /// The m×n matrix Q with orthonormal columns.
+    /// The m×n matrix Q with orthonormal columns: Q applied to the first n columns of the identity.
     public var q: Matrix<T> {
-        var q = Matrix<T>(rows: factors.rows, columns: factors.columns) { i, j in i == j ? 1 : 0 }
-        multiplyQ(&q, transpose: false)
-        return q
+        @_specialize(exported: true, where T == Float)
+        @_specialize(exported: true, where T == Double)
+        get {
+            var q = Matrix<T>(rows: factors.rows, columns: factors.columns)
+            q.withMutableView { view in
+                for i in 0..<factors.columns { view[i, i] = 1 }
+            }
+            multiplyQ(&q, transpose: false)
+            return q
+        }
     }
 
     /// C ← Q·C (or Qᵀ·C) for C with m rows: one block reflector per panel, with the triangles T

@@ -80,12 +80,13 @@ public struct PolarDecomposition<T: LinalgScalar>: Sendable {
         self.rank = rank
     }
 
-    /// The factor from an SVD already computed.
+    /// The factor from an SVD already computed, over at most `maximumRank` leading directions (for
+    /// a matrix whose rank is known to be at most that: its further computed values are rounding).
     @_specialize(exported: true, where T == Float)
     @_specialize(exported: true, where T == Double)
-    public init(svd: SVD<T>, threshold: T = 0, threads: Int? = nil) {
+    public init(svd: SVD<T>, threshold: T = 0, maximumRank: Int = .max, threads: Int? = nil) {
         let sigma = svd.singularValues
-        let kept = sigma.prefix { $0 > threshold }.count
+        let kept = sigma.prefix(maximumRank).prefix { $0 > threshold }.count
         var factor = Matrix<T>(rows: svd.u.rows, columns: svd.vt.columns)
         svd.u.withView { u in
             svd.vt.withView { vt in

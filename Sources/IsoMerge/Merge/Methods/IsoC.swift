@@ -19,12 +19,13 @@ public struct IsoC: MatrixMergeRule, FactoredMatrixRule {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public func mergeMatrices<T: LinalgScalar>(_ taskVectors: [Matrix<T>], threads: Int?) throws -> Matrix<T> {
-        try mergeCores(taskVectors, rows: taskVectors[0].rows, columns: taskVectors[0].columns, threads: threads)
+        try mergeDense(taskVectors, threads: threads)
     }
 
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    public func mergeCores<T: LinalgScalar>(_ cores: [Matrix<T>], rows m: Int, columns n: Int, threads: Int?) throws -> Matrix<T> {
+    public func mergeCores<T: LinalgScalar>(_ cores: [Matrix<T>], ranks: [Int], rows m: Int, columns n: Int,
+                                            threads: Int?) throws -> Matrix<T> {
         let total = Matrix(rows: cores[0].rows, columns: cores[0].columns, elements: VectorRules.sum(cores.map(\.elements)))
         let r = min(m, n)
         if min(total.rows, total.columns) == 0 { return total }

@@ -48,13 +48,14 @@ public struct IsoCTS: MatrixMergeRule, FactoredMatrixRule {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public func mergeMatrices<T: LinalgScalar>(_ taskVectors: [Matrix<T>], threads: Int?) throws -> Matrix<T> {
-        try Self.merge(taskVectors, rows: taskVectors[0].rows, columns: taskVectors[0].columns, fraction: fraction, threads: threads)
+        try mergeDense(taskVectors, threads: threads)
     }
 
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    public func mergeCores<T: LinalgScalar>(_ cores: [Matrix<T>], rows m: Int, columns n: Int, threads: Int?) throws -> Matrix<T> {
-        try Self.merge(cores, rows: m, columns: n, fraction: fraction, threads: threads)
+    public func mergeCores<T: LinalgScalar>(_ cores: [Matrix<T>], ranks: [Int], rows m: Int, columns n: Int,
+                                            threads: Int?) throws -> Matrix<T> {
+        try Self.merge(cores, ranks: ranks, rows: m, columns: n, fraction: fraction, threads: threads)
     }
 
     /// (k, s) for rank r, T tasks and common fraction f.
@@ -69,9 +70,9 @@ public struct IsoCTS: MatrixMergeRule, FactoredMatrixRule {
         return (k, s)
     }
 
-    /// τ_M's core from the task cores (p × q) of an m × n matrix; the task vectors themselves when
-    /// p = m and q = n.
-    static func merge<T: LinalgScalar>(_ taskVectors: [Matrix<T>], rows m: Int, columns n: Int, fraction: Double,
+    /// τ_M's core from the task cores (p × q, rank(C_t) ≤ ranks[t]) of an m × n matrix; the task
+    /// vectors themselves when p = m and q = n.
+    static func merge<T: LinalgScalar>(_ taskVectors: [Matrix<T>], ranks: [Int], rows m: Int, columns n: Int, fraction: Double,
                                        threads: Int?) throws -> Matrix<T> {
         let (p, q) = (taskVectors[0].rows, taskVectors[0].columns)
         let r = min(m, n)
@@ -89,22 +90,27 @@ public struct IsoCTS: MatrixMergeRule, FactoredMatrixRule {
         // For p ≤ q: U_⊥, the columns of M's U after the live common ones.
         let complement = p <= q ? svd.u.selecting(columns: Array(common.count..<p)) : nil
         var triplets = StackedTriplets<T>(rows: p, columns: q)
-        for tau in taskVectors where s > 0 {
-            // Only τ̄'s top s triplets are needed, and σ₁ of τ for the rank rule.
+        for (tau, taskRank) in zip(taskVectors, ranks) {
+            // rank(τ̄) ≤ rank(τ), and ≤ the complement's dimension: past that bound τ̄'s singular
+            // values are exact zeros, and the cut there is exact.
+            let bound = min(taskRank, complement?.columns ?? taskRank)
+            let wanted = min(s, bound)
+            guard wanted > 0 else { continue }
+            // Only τ̄'s top triplets are needed, and σ₁ of τ for the rank rule.
             let reference = try largestSingularValue(of: tau, threads: threads)
             let top: TruncatedSVD<T>, topU: Matrix<T>
             if let complement {
-                top = try TruncatedSVD(product(complement, tau, transposeA: true, threads: threads), rank: s, threads: threads)
+                top = try TruncatedSVD(product(complement, tau, transposeA: true, threads: threads), rank: wanted, threads: threads)
                 topU = product(complement, top.u, threads: threads)
             } else {
                 // τ̄ = τ − U_c·(U_cᵀ·τ)
                 let coefficients = product(uc, tau, transposeA: true, threads: threads)
-                top = try TruncatedSVD(removing(uc, times: coefficients, from: tau, threads: threads), rank: s, threads: threads)
+                top = try TruncatedSVD(removing(uc, times: coefficients, from: tau, threads: threads), rank: wanted, threads: threads)
                 topU = top.u
             }
             let rule = RankRule(rows: m, columns: n, reference: reference, amplification: amplification)
-            let live = try rule.liveDirections(top.singularValues, next: top.nextSingularValue, weights: .equal(directions: r),
-                                               amplification: amplification)
+            let live = try rule.liveDirections(top.singularValues, next: bound < s ? 0 : top.nextSingularValue,
+                                               weights: .equal(directions: r), amplification: amplification)
             triplets.append(u: topU.selecting(columns: Array(0..<live.count)), sigma: Array(top.singularValues.prefix(live.count)),
                             vt: top.vt.selecting(rows: Array(0..<live.count)), error: live.error)
         }
@@ -126,7 +132,9 @@ public struct IsoCTS: MatrixMergeRule, FactoredMatrixRule {
     /// floating point the blocks keep components of order ε·‖τ‖/σ̄ along U_c, which the polar factor
     /// of an ill-conditioned [Ū₁ … Ū_T] would amplify; they are projected off once more first.
     /// Should the blocks not be nearly orthogonal to U_c (cross products above 10⁻³: not from a
-    /// projection), the full polar is taken.
+    /// projection), the full polar is taken. Orthogonal to U_c, the blocks have rank ≤ m − k: more
+    /// columns than that (cores of low-rank task vectors, where m is the core's side) leave exact
+    /// zeros, not values to decide.
     /// `inputError` is the error of the task blocks' vectors; `ruleRows` the rows of the matrix
     /// whose vectors these are the coordinates of (the rank rule's m).
     static func polarOfStackedBasis<T: LinalgScalar>(tasks: Matrix<T>, common: Matrix<T>, inputError: VectorError, ruleRows: Int,
@@ -143,7 +151,7 @@ public struct IsoCTS: MatrixMergeRule, FactoredMatrixRule {
         let orthogonal = removing(common, times: cross, from: tasks, threads: threads)
         // σ(U*) = σ(task blocks) ∪ {1 for each common column}: the rank rule's reference is the largest.
         let polar = try rankAwarePolar(orthogonal, inputError: inputError, ruleRows: ruleRows, ruleColumns: taskColumns + k,
-                                       minimumReference: k > 0 ? 1 : 0, threads: threads)
+                                       minimumReference: k > 0 ? 1 : 0, rankBound: m - k, threads: threads)
         stacked.place(polar, row: 0, column: 0)
         stacked.place(common, row: 0, column: taskColumns)
         return stacked

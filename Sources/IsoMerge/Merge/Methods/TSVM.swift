@@ -25,20 +25,23 @@ public struct TSVM: MatrixMergeRule, FactoredMatrixRule {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public func mergeMatrices<T: LinalgScalar>(_ taskVectors: [Matrix<T>], threads: Int?) throws -> Matrix<T> {
-        try mergeCores(taskVectors, rows: taskVectors[0].rows, columns: taskVectors[0].columns, threads: threads)
+        try mergeDense(taskVectors, threads: threads)
     }
 
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    public func mergeCores<T: LinalgScalar>(_ cores: [Matrix<T>], rows m: Int, columns n: Int, threads: Int?) throws -> Matrix<T> {
+    public func mergeCores<T: LinalgScalar>(_ cores: [Matrix<T>], ranks: [Int], rows m: Int, columns n: Int,
+                                            threads: Int?) throws -> Matrix<T> {
         let (p, q) = (cores[0].rows, cores[0].columns)
         let s = min(m, n) / cores.count
         var triplets = StackedTriplets<T>(rows: p, columns: q)
-        for tau in cores where s > 0 {
-            // Only the top s triplets are needed; σ₁ among them is the rank rule's reference.
-            let top = try TruncatedSVD(tau, rank: s, threads: threads)
+        for (tau, bound) in zip(cores, ranks) where min(s, bound) > 0 {
+            // Only the top s triplets are needed, and none past the core's rank, where the cut is
+            // exact (the next value is zero); σ₁ among them is the rank rule's reference.
+            let top = try TruncatedSVD(tau, rank: min(s, bound), threads: threads)
             let rule = RankRule(rows: m, columns: n, reference: top.singularValues.first ?? 0)
-            let live = try rule.liveDirections(top.singularValues, next: top.nextSingularValue, weights: .basisColumns(columns: min(m, n)))
+            let live = try rule.liveDirections(top.singularValues, next: bound < s ? 0 : top.nextSingularValue,
+                                               weights: .basisColumns(columns: min(m, n)))
             triplets.append(top, live: live.count, error: live.error)
         }
         guard triplets.count > 0 else { return Matrix(rows: p, columns: q) }

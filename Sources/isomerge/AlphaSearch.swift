@@ -6,12 +6,20 @@ import IsoMerge
 /// command (the last line of its stdout, higher is better), and the search stops after three
 /// candidates in a row without improvement — the paper's patience — extending the grid where its
 /// edges leave the optimum unsettled (`AlphaSelection`). The best α is written to the output. τ_M and the candidates live in a temporary directory beside the
-/// output (`TemporaryDirectory`), removed at the end, on failure and on interruption.
+/// output (`TemporaryDirectory`), removed at the end, on failure and on interruption. The merge is
+/// the closure that writes τ_M as a task-vector file (of checkpoints or of adapters), `inputs` what
+/// the outputs must not overwrite; `writeAtBest` writes further outputs at the chosen α (a merged
+/// adapter), after the checkpoint (if any) and before a saved task vector is published.
 struct AlphaSearch {
-    let engine: MergeEngine
+    let base: Checkpoint
+    let inputs: [Checkpoint]
+    let writeTaskVector: (_ destination: String, _ metadata: [String: String]) throws -> MergeReport
     let grid: [Double]
     let evaluator: EvaluatorCommand
-    let output: String
+    /// The checkpoint written at the chosen α (nil: none), and the output the scratch lies beside.
+    let output: String?
+    let scratchBeside: OutputTarget
+    var writeAtBest: ((_ alpha: Double, _ metadata: [String: String]) throws -> [String])? = nil
     let outputDType: DType?
     let shardSize: Int?
     let overwrite: Bool
@@ -26,12 +34,12 @@ struct AlphaSearch {
     }
 
     func run() throws -> Result {
-        let directory = try OutputTarget(output).temporariesDirectory()
+        let directory = try scratchBeside.temporariesDirectory()
         StaleTemporaries.sweep(directory: directory)
         let scratch = try TemporaryDirectory(beside: directory + "isomerge-search")
         defer { scratch.remove() }
-        let (tau, search, _) = try CandidateSearch.run(engine: engine, grid: grid, scratch: scratch.path, outputDType: outputDType,
-                                                    taskVectorMetadata: metadata) { candidate, alpha in
+        let (tau, search, _) = try CandidateSearch.run(base: base, grid: grid, scratch: scratch.path, outputDType: outputDType,
+                                                       writeTaskVector: { try writeTaskVector($0, metadata) }) { candidate, alpha in
             let score = try evaluate(candidate, alpha: alpha)
             progress.message(String(format: "α = %-8g score %.6g", alpha, score))
             return score
@@ -43,11 +51,14 @@ struct AlphaSearch {
         // after it, so a run that fails leaves neither.
         let stagedTaskVector = try saveTaskVector.map { path throws(SafetensorsError) in try StagedOutput(path) }
         if let stagedTaskVector {
-            try tau.copy(to: stagedTaskVector.path, overwrite: true, inputs: [engine.base] + engine.models)
+            try tau.copy(to: stagedTaskVector.path, overwrite: true, inputs: inputs)
         }
-        let report = try MergeEngine.apply(base: engine.base, taskVector: tau, alpha: search.best, to: output,
-                                           outputDType: outputDType, metadata: meta, maximumShardBytes: shardSize,
-                                           overwrite: overwrite)
+        var outputPaths: [String] = []
+        if let output {
+            outputPaths += try MergeEngine.apply(base: base, taskVector: tau, alpha: search.best, to: output, outputDType: outputDType,
+                                                 metadata: meta, maximumShardBytes: shardSize, overwrite: overwrite).outputPaths
+        }
+        if let writeAtBest { outputPaths += try writeAtBest(search.best, meta) }
         try stagedTaskVector?.publish(overwrite: overwrite)
         var table = "alpha      score\n"
         for row in search.trials {
@@ -58,7 +69,7 @@ struct AlphaSearch {
         }
         for note in search.notes { table += note + "\n" }
         table += "chose α = \(search.best)" + (search.mayLieOutside ? " (the optimum may lie outside what was tried)" : "")
-        return Result(table: table, outputPaths: report.outputPaths, search: search)
+        return Result(table: table, outputPaths: outputPaths, search: search)
     }
 
     /// Runs the evaluator on one candidate; its last stdout line must be a number.

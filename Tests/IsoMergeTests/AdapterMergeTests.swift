@@ -189,6 +189,31 @@ final class AdapterMergeTests: XCTestCase {
         try checkEveryMethod(fanInFanOut: true)
     }
 
+    /// The analysis of adapters is that of their densified checkpoints: the same k_M, SAR and norms
+    /// for every changed module under every method, in both precisions.
+    func testAnalysisMatchesTheDensifiedCheckpoints() throws {
+        let scenario = try makeScenario(fanInFanOut: false, seed: 31)
+        let base = try Checkpoint(path: scenario.base)
+        let rules = try ["task_arithmetic", "ties", "tsv_m", "iso_c", "iso_cts"].map { try MergeRules.standard.make($0, given: [:]) }
+        for (precision, tolerance) in [(Precision.float32, 1e-4), (.float64, 1e-9)] {
+            let dense = try AlignmentReport.compute(base: base, models: try scenario.models.map { try Checkpoint(path: $0) }, rules: rules,
+                                                    precision: precision)
+            let ours = try AlignmentReport.compute(adapters: try scenario.adapters.map { try LoRAAdapter(path: $0) }, base: base,
+                                                   rules: rules, precision: precision)
+            XCTAssertEqual(Set(ours.tensors), Set(Self.modules.map { $0.name + ".weight" }))
+            XCTAssertEqual(ours.tasks.count, Self.adapters.count)
+            for method in rules.map(\.name) {
+                for entry in ours.entries[method]! {
+                    let label = "\(method) \(precision) \(entry.tensor)"
+                    let expected = try XCTUnwrap(dense.entries[method]!.first { $0.tensor == entry.tensor }, label)
+                    XCTAssertEqual(entry.rank, expected.rank, label)
+                    XCTAssertEqual(entry.norm, expected.norm, accuracy: tolerance * expected.norm, label)
+                    for (x, y) in zip(entry.ratios, expected.ratios) { XCTAssertEqual(x, y, accuracy: tolerance, label) }
+                }
+            }
+        }
+    }
+
     /// Exactly low-rank task vectors are the normal case for adapters: Float decides every step from
     /// the cores' known ranks (singular values past r_t are exact zeros, not noise to tell apart), so
     /// no Double redo is needed, and the result agrees with Double's. Sizes where TSV-M's s and

@@ -110,14 +110,39 @@ public final class AdapterMerge: @unchecked Sendable {
     /// `CheckpointWriter`'s rules; needs the base.
     public func merge(to destination: String, metadata: [String: String] = [:], maximumShardBytes: Int? = nil,
                       overwrite: Bool = false) throws -> MergeReport {
-        guard let base else { throw MergeError("a merged checkpoint needs the base model the adapters were trained on (--base)") }
+        let base = try requireBase("a merged checkpoint")
         try checkOutput(OutputTarget(destination))
         let specs = base.tensors.map { _, entry in
             TensorSpec(name: entry.name, dtype: entry.dtype.isConvertibleFloat ? (options.outputDType ?? entry.dtype) : entry.dtype, shape: entry.shape)
         }
         let writer = try CheckpointWriter(destination: destination, tensors: specs, metadata: metadata, maximumShardBytes: maximumShardBytes,
                                           overwrite: overwrite, inputs: [base])
-        let sink = OutputSink(writer, content: .checkpoint(alpha: options.effectiveAlpha), copyingFrom: base)
+        return try write(into: OutputSink(writer, content: .checkpoint(alpha: options.effectiveAlpha), copyingFrom: base), base: base)
+    }
+
+    /// Writes τ_M (α not applied) as a task-vector file in the base's layout — every float tensor
+    /// of the base, zero where no adapter adapts it — as `MergeEngine.writeTaskVector` does for the
+    /// densified checkpoints, so that `MergeEngine.apply` and the α search (`CandidateSearch`) take it.
+    public func writeTaskVector(to destination: String, metadata: [String: String] = [:], overwrite: Bool = false) throws -> MergeReport {
+        let base = try requireBase("a task vector in the base's layout")
+        try checkOutput(OutputTarget(destination))
+        var meta = metadata
+        meta[MergePlan.contentKey] = MergePlan.taskVectorContent
+        let specs = base.tensors.filter { $0.entry.dtype.isConvertibleFloat }.map { _, entry in
+            TensorSpec(name: entry.name, dtype: options.precision == .float64 ? .f64 : .f32, shape: entry.shape)
+        }
+        let writer = try CheckpointWriter(destination: destination, tensors: specs, metadata: meta, overwrite: overwrite, inputs: [base])
+        return try write(into: OutputSink(writer, content: .taskVector, copyingFrom: base), base: base)
+    }
+
+    private func requireBase(_ what: String) throws(MergeError) -> Checkpoint {
+        guard let base else { throw MergeError("\(what) needs the base model the adapters were trained on (--base)") }
+        return base
+    }
+
+    /// Every tensor of `sink`'s writer from the base and the merged modules, in the working precision.
+    private func write(into sink: OutputSink, base: Checkpoint) throws -> MergeReport {
+        let writer = sink.writer
         let pass = TensorPass(threads: options.threads, progress: progress)
         do {
             switch options.precision {

@@ -96,37 +96,51 @@ public struct AlignmentReport: Sendable {
     private static func compute<T: LinalgScalar>(_: T.Type, plan: MergePlan, matrices: [MergePlan.Tensor], rules: [any MergeRule],
                                                  pass: TensorPass, plotTensor requested: String?) throws -> AlignmentReport {
         let source = TaskVectorSource<T>(plan: plan, pass: pass)
-        let methods = rules.map(\.name)
         let mergers: [TensorMerger<T>] = try rules.map { try $0.prepared(source) }
+        return try assemble(tasks: plan.models.map { ($0.path as NSString).lastPathComponent }, methods: rules.map(\.name),
+                            tensors: matrices.map { ($0.name, $0.entry.shape[0], $0.entry.shape[1]) }, pass: pass,
+                            plotTensor: requested) { index, threads in
+            let tensor = matrices[index]
+            let taskVectors = try source.taskVectors(of: tensor.name)
+            return (taskVectors, try mergers.map { try $0(taskVectors, tensor, threads) })
+        }
+    }
+
+    /// The report from each tensor's task vectors and merges (`tensor(index, threads)`: τ_t and one
+    /// τ_M per method), tensors side by side, one core each (their SVDs are largely single-threaded),
+    /// reported in order.
+    static func assemble<T: LinalgScalar>(tasks: [String], methods: [String], tensors: [(name: String, rows: Int, columns: Int)],
+                                          pass: TensorPass, plotTensor requested: String?,
+                                          tensor: @escaping @Sendable (_ index: Int, _ threads: Int?) throws -> (taskVectors: [[T]], merged: [[T]]))
+        throws -> AlignmentReport {
         var entries: [String: [Entry]] = Dictionary(uniqueKeysWithValues: methods.map { ($0, []) })
         var spectra: [String: [String: [Double]]] = [:]
         var taskVectorEnergy: [String: Double] = [:]
-        // Tensors side by side, one core each (their SVDs are largely single-threaded), reported in order.
-        try pass.run(names: matrices.map(\.name), sizes: matrices.map(\.entry.elementCount), phase: "alignment",
-                     job: { index, threads in try analyze(matrices[index], source: source, methods: methods, mergers: mergers, threads: threads) },
+        try pass.run(names: tensors.map(\.name), sizes: tensors.map { $0.rows * $0.columns }, phase: "alignment",
+                     job: { index, threads in
+                         let (taskVectors, merged) = try tensor(index, threads)
+                         return try analyze(tensors[index], taskVectors: taskVectors, merged: merged, methods: methods, threads: threads)
+                     },
                      consume: { index, result in
-                         let name = matrices[index].name
+                         let name = tensors[index].name
                          for method in methods { entries[method]!.append(result.methods[method]!.0) }
                          spectra[name] = result.methods.mapValues(\.1)
                          taskVectorEnergy[name] = result.taskVectorEnergy
                      })
-        let plotTensor = requested ?? matrices.map(\.name).max { taskVectorEnergy[$0]! < taskVectorEnergy[$1]! }
-        return AlignmentReport(tasks: plan.models.map { ($0.path as NSString).lastPathComponent }, methods: methods,
-                               tensors: matrices.map(\.name), entries: entries, plotTensor: plotTensor,
+        let plotTensor = requested ?? tensors.map(\.name).max { taskVectorEnergy[$0]! < taskVectorEnergy[$1]! }
+        return AlignmentReport(tasks: tasks, methods: methods, tensors: tensors.map(\.name), entries: entries, plotTensor: plotTensor,
                                spectra: plotTensor.flatMap { spectra[$0] } ?? [:])
     }
 
     /// One tensor under each method: its entry and τ_M's spectrum; and Σ_t ‖τ_t‖_F².
-    private static func analyze<T: LinalgScalar>(_ tensor: MergePlan.Tensor, source: TaskVectorSource<T>, methods: [String],
-                                                 mergers: [TensorMerger<T>], threads: Int?)
+    private static func analyze<T: LinalgScalar>(_ tensor: (name: String, rows: Int, columns: Int), taskVectors: [[T]], merged: [[T]],
+                                                 methods: [String], threads: Int?)
         throws -> (methods: [String: (Entry, [Double])], taskVectorEnergy: Double) {
-        let (name, rows, columns) = (tensor.name, tensor.entry.shape[0], tensor.entry.shape[1])
-        let taskVectors = try source.taskVectors(of: name)
+        let (name, rows, columns) = tensor
         let energy = taskVectors.reduce(0.0) { sum, tau in tau.reduce(sum) { $0 + Double($1) * Double($1) } }
         let matrixTaskVectors = taskVectors.map { Matrix(rows: rows, columns: columns, elements: $0) }
         var result: [String: (Entry, [Double])] = [:]
-        for (method, merge) in zip(methods, mergers) {
-            let merged = try merge(taskVectors, tensor, threads)
+        for (method, merged) in zip(methods, merged) {
             let alignment = try SubspaceAlignment(taskVectors: matrixTaskVectors,
                                                   merged: Matrix(rows: rows, columns: columns, elements: merged), threads: threads)
             let sigma = alignment.singularValues

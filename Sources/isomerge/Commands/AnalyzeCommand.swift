@@ -7,6 +7,7 @@ import IsoMergePlot
 enum AnalyzeCommand {
     static let help = """
         usage: isomerge analyze --base BASE --models FT1 FT2 ... [--methods iso_c,iso_cts,task_arithmetic,...]
+               isomerge analyze --adapters DIR1 DIR2 ... [--base BASE] [--methods ...]
                                 [--json OUT.json] [--svg DIR] [--tensor NAME] [--alpha-report FILE ...]
                                 [--exclude SUBSTRING ...] [--common-fraction F] [--density D] [--precision P]
                                 [--threads N] [--quiet]
@@ -23,7 +24,9 @@ enum AnalyzeCommand {
                              `isomerge demo` writes per method: {"method": "iso_c",
                              "scores": [{"alpha": 0.1, "score": 0.71}, ...]})
         Default methods: task_arithmetic,tsv_m,iso_c,iso_cts. Method parameters as for 'isomerge merge'
-        (each method takes those it declares); --precision float64 merges in Double.
+        (each method takes those it declares); --precision float64 merges in Double. With --adapters (PEFT
+        LoRA adapters), every module they change is analysed as their densified checkpoints would be,
+        τ_t = s·B·A; --base is then optional (ties uses it for its whole-model trim, as in merge).
 
         example: isomerge analyze --base base.safetensors --models ft_*.safetensors --json sar.json --svg plots
         """
@@ -31,15 +34,19 @@ enum AnalyzeCommand {
     static func run(_ arguments: [String]) throws {
         let parsed = try Arguments(arguments, options: ["base", "methods", "json", "svg", "tensor", "common-fraction", "density", "threads",
                                                         "precision"],
-                                   multiValued: ["models", "exclude", "alpha-report"], flags: ["help", "quiet"])
+                                   multiValued: ["models", "adapters", "exclude", "alpha-report"], flags: ["help", "quiet"])
         if parsed.has("help") {
             print(help)
             return
         }
         guard parsed.positional.isEmpty else { throw UsageError("unexpected argument '\(parsed.positional[0])'\n\n\(help)") }
-        guard let base = try parsed.value("base") else { throw UsageError("--base is required") }
-        let models = parsed.all("models")
-        guard !models.isEmpty else { throw UsageError("--models needs at least one fine-tuned checkpoint") }
+        let base = try parsed.value("base")
+        let (models, adapters) = (parsed.all("models"), parsed.all("adapters"))
+        if !models.isEmpty && !adapters.isEmpty { throw UsageError("give --models (checkpoints) or --adapters (PEFT adapters), not both") }
+        if adapters.isEmpty {
+            guard base != nil else { throw UsageError("--base is required") }
+            guard !models.isEmpty else { throw UsageError("--models needs at least one fine-tuned checkpoint") }
+        }
         var given: [String: MergeParameterValue] = [:]
         if !parsed.all("exclude").isEmpty { given["exclude"] = .strings(parsed.all("exclude")) }
         for name in ["common-fraction", "density"] {
@@ -74,11 +81,15 @@ enum AnalyzeCommand {
         let alphaReports = try parsed.all("alpha-report").map { try AlphaReport(contentsOf: $0) }
         let quiet = parsed.has("quiet")
         let progress = TerminalProgress(quiet: quiet)
-        let report = try AlignmentReport.compute(base: try Checkpoint(path: base), models: try models.map { try Checkpoint(path: $0) },
-                                                 rules: rules,
-                                                 exclude: parsed.all("exclude").isEmpty ? defaultExcludedSubstrings : parsed.all("exclude"),
-                                                 precision: precision, threads: threads, plotTensor: try parsed.value("tensor"),
-                                                 progress: { progress.update($0) })
+        let exclude = parsed.all("exclude").isEmpty ? defaultExcludedSubstrings : parsed.all("exclude")
+        let baseCheckpoint = try base.map { try Checkpoint(path: $0) }
+        let report = adapters.isEmpty
+            ? try AlignmentReport.compute(base: baseCheckpoint!, models: try models.map { try Checkpoint(path: $0) }, rules: rules,
+                                          exclude: exclude, precision: precision, threads: threads, plotTensor: try parsed.value("tensor"),
+                                          progress: { progress.update($0) })
+            : try AlignmentReport.compute(adapters: try adapters.map { try LoRAAdapter(path: $0) }, base: baseCheckpoint, rules: rules,
+                                          exclude: exclude, precision: precision, threads: threads, plotTensor: try parsed.value("tensor"),
+                                          progress: { progress.update($0) })
         progress.finish()
         printTable(report)
         if let path = try parsed.value("json") {

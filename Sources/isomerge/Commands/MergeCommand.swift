@@ -41,7 +41,8 @@ enum MergeCommand {
 
               --adapters DIR ...       merge PEFT LoRA adapters instead of checkpoints, exactly as their densified
                                        checkpoints would merge (docs/ADAPTERS.md); --output then needs --base
-              --output-adapter DIR     write the merge as a PEFT adapter (with --adapters; --base optional)
+              --output-adapter DIR     write the merge as a PEFT adapter (with --adapters; --base optional,
+                                       except for --alpha-grid and --save-task-vector)
               --adapter-rank R         keep the best rank-R approximation of each module (needed for ties)
               --alpha A                scaling of the merged task vector (default: the method's α above)
               --precision P            float32 (default) or float64 arithmetic
@@ -341,19 +342,11 @@ struct MergeSettings {
         var metadata = provenance(options: options)
         let start = Date()
         if let grid, let evaluator {
-            let result = try AlphaSearch(engine: engine, grid: grid, evaluator: evaluator, output: output,
-                                         outputDType: options.outputDType, shardSize: shardSize, overwrite: overwrite,
-                                         metadata: metadata, saveTaskVector: saveTaskVector, progress: progress).run()
-            for note in result.search.notes { printError("note: α search: \(note)") }
-            if let searchReport {
-                let report = AlphaReport(method: options.rule.name, search: result.search).json + "\n"
-                do {
-                    try Data(report.utf8).write(to: URL(fileURLWithPath: searchReport), options: .atomic)
-                } catch {
-                    throw RuntimeError("\(searchReport): cannot write the α search report: \(error.localizedDescription)")
-                }
-            }
-            if !quiet { print(result.table) }
+            let search = AlphaSearch(base: baseCheckpoint, inputs: inputs, writeTaskVector: { path, metadata in
+                try engine.writeTaskVector(to: path, metadata: metadata)
+            }, grid: grid, evaluator: evaluator, output: output, scratchBeside: OutputTarget(output), outputDType: options.outputDType,
+               shardSize: shardSize, overwrite: overwrite, metadata: metadata, saveTaskVector: saveTaskVector, progress: progress)
+            let result = try run(search, method: options.rule.name)
             summary(start: start, outputs: result.outputPaths)
             return
         }
@@ -405,6 +398,22 @@ struct MergeSettings {
         case part(index: Int, parts: Int)
         /// Checks the parts and writes the index.
         case finish(parts: Int)
+    }
+
+    /// Runs an α search, then reports it: notes on stderr, the JSON report (`--search-report`), the table.
+    func run(_ search: AlphaSearch, method: String) throws -> AlphaSearch.Result {
+        let result = try search.run()
+        for note in result.search.notes { printError("note: α search: \(note)") }
+        if let searchReport {
+            let report = AlphaReport(method: method, search: result.search).json + "\n"
+            do {
+                try Data(report.utf8).write(to: URL(fileURLWithPath: searchReport), options: .atomic)
+            } catch {
+                throw RuntimeError("\(searchReport): cannot write the α search report: \(error.localizedDescription)")
+            }
+        }
+        if !quiet { print(result.table) }
+        return result
     }
 
     /// `--part` or `--finish`, checked against the other settings (nil: a whole merge).

@@ -22,6 +22,7 @@ targets=(
     "json          8192"
     "safetensors   16384"
     "shard-index   8192"
+    "adapter-config 4096"
 )
 
 # The stated allocation bound: no single allocation above this for inputs of the sizes above.

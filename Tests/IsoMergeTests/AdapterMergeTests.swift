@@ -189,6 +189,16 @@ final class AdapterMergeTests: XCTestCase {
         try checkEveryMethod(fanInFanOut: true)
     }
 
+    /// A config the fuzzer found (Fixtures/fuzz/adapter-config): a rank_pattern value that is an
+    /// integer but beyond Int (2.1e85) trapped in the conversion; it is refused, naming the key.
+    func testRankPatternBeyondIntIsRefused() throws {
+        let path = TestFiles.fixture("fuzz/adapter-config/rank-pattern-beyond-int.json")
+        let bytes = [UInt8](try XCTUnwrap(FileManager.default.contents(atPath: path)))
+        XCTAssertThrowsError(try LoRAConfig(json: bytes, path: path)) { error in
+            XCTAssertTrue("\(error)".contains("\"rank_pattern\": \"jorp\" must be an integer"), "\(error)")
+        }
+    }
+
     /// The analysis of adapters is that of their densified checkpoints: the same k_M, SAR and norms
     /// for every changed module under every method, in both precisions.
     func testAnalysisMatchesTheDensifiedCheckpoints() throws {

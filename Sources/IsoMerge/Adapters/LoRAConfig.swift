@@ -66,7 +66,9 @@ public struct LoRAConfig: Sendable {
             }
         }
         let ranks = try pattern("rank_pattern")
-        if let bad = ranks.first(where: { $0.value != $0.value.rounded() }) { throw problem("\"rank_pattern\": \"\(bad.key)\" must be an integer") }
+        if let bad = ranks.first(where: { $0.value != $0.value.rounded() || $0.value > Double(Int32.max) }) {
+            throw problem("\"rank_pattern\": \"\(bad.key)\" must be an integer from 1 to \(Int32.max)")
+        }
         func string(_ key: String) -> String? {
             if case let .string(text)? = root[key] { return text }
             return nil

@@ -6,13 +6,15 @@ import Linalg
 /// Q = [R₁ … R_T] = Q_R·R_R (thin QR, R = Σr_t columns), τ_t = Q_L·C_t·Q_Rᵀ with
 /// C_t = R_L·E_t·R_Rᵀ, E_t selecting task t's columns. A side with R ≥ its dimension keeps the
 /// identity as its basis and P (or Q) as its R factor, so cores are p × q, p = min(m, R),
-/// q = min(n, R). Cost: two QRs, O((m + n)·R²), and T products of R × r_t × R.
+/// q = min(n, R). Cost: two QRs, O((m + n)·R²), and T products of R × r_t × R. The bases are kept
+/// as their QR factorizations: mapping a result back applies Q's reflectors, as cheap as forming
+/// Q, and saves the product with the formed Q.
 struct LowRankTaskVectors<T: LinalgScalar> {
     let rows: Int, columns: Int
-    /// Q_L (m × p), or nil for the identity (p = m).
-    let leftBasis: Matrix<T>?
-    /// Q_R (n × q), or nil for the identity (q = n).
-    let rightBasis: Matrix<T>?
+    /// The QR of P whose Q is Q_L (m × p), or nil for the identity (p = m).
+    let leftBasis: QRFactorization<T>?
+    /// The QR of Q whose Q is Q_R (n × q), or nil for the identity (q = n).
+    let rightBasis: QRFactorization<T>?
     /// C_t, p × q each.
     let cores: [Matrix<T>]
     /// r_t ≥ rank(C_t): the columns of task t's factors (0 for a task without the matrix).
@@ -34,10 +36,10 @@ struct LowRankTaskVectors<T: LinalgScalar> {
             }
             return result
         }
-        func basis(_ stack: Matrix<T>) -> (basis: Matrix<T>?, triangle: Matrix<T>) {
+        func basis(_ stack: Matrix<T>) -> (basis: QRFactorization<T>?, triangle: Matrix<T>) {
             guard stack.columns < stack.rows else { return (nil, stack) }
             let qr = QRFactorization(stack, threads: threads)
-            return (qr.q, qr.r)
+            return (qr, qr.r)
         }
         let (leftBasis, leftTriangle) = basis(stacked(present.map(\.left), rows: m))
         let (rightBasis, rightTriangle) = basis(stacked(present.map(\.right), rows: n))
@@ -81,18 +83,27 @@ struct LowRankMatrix<T: LinalgScalar> {
     var right: Matrix<T>
     var singularValues: [T]
 
-    /// From a core C (p × q) and the bases it is expressed in (nil: the identity): one SVD of C.
+    /// From a core C (p × q) and the bases it is expressed in (their QRs; nil: the identity): one
+    /// SVD of C, its vectors mapped back by applying each basis' reflectors to them padded with zeros.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    init(core: Matrix<T>, left leftBasis: Matrix<T>?, right rightBasis: Matrix<T>?, rows m: Int, columns n: Int, threads: Int?) throws {
+    init(core: Matrix<T>, left leftBasis: QRFactorization<T>?, right rightBasis: QRFactorization<T>?, rows m: Int, columns n: Int,
+         threads: Int?) throws {
         (rows, columns) = (m, n)
         let svd = try SVD(core, threads: threads)
         var scaled = svd.u
         scaled.withMutableView { u in
             for i in 0..<u.rows { for j in 0..<u.columns { u[i, j] *= svd.singularValues[j] } }
         }
-        left = leftBasis.map { product($0, scaled, threads: threads) } ?? scaled
-        right = rightBasis.map { product($0, svd.vt, transposeB: true, threads: threads) } ?? svd.vt.transposed
+        func mapped(_ x: Matrix<T>, by basis: QRFactorization<T>?, rows: Int) -> Matrix<T> {
+            guard let basis else { return x }
+            var padded = Matrix<T>(rows: rows, columns: x.columns)
+            padded.place(x, row: 0, column: 0)
+            basis.multiplyQ(&padded, transpose: false, threads: threads)
+            return padded
+        }
+        left = mapped(scaled, by: leftBasis, rows: m)
+        right = mapped(svd.vt.transposed, by: rightBasis, rows: n)
         singularValues = svd.singularValues
     }
 

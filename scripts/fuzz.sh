@@ -19,10 +19,13 @@ fi
 
 # One line per target: name, then the largest input libFuzzer generates (bytes).
 targets=(
-    "json          8192"
-    "safetensors   16384"
-    "shard-index   8192"
-    "adapter-config 4096"
+    "json              8192"
+    "safetensors       16384"
+    "shard-index       8192"
+    "zip               16384"
+    "pickle            8192"
+    "torch-checkpoint  16384"
+    "adapter-config    4096"
 )
 
 # The stated allocation bound: no single allocation above this for inputs of the sizes above.

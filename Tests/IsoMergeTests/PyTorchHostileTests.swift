@@ -102,6 +102,21 @@ final class PyTorchHostileTests: XCTestCase {
         }
     }
 
+    /// A dict that holds itself under an 8000-byte key (an 8 KB pickle, committed as a fuzz
+    /// regression input): each level of the walk added the key to the name, up to 2 MB names
+    /// built and copied 256 times. Names are bounded, and the error quotes only their start.
+    func testLongKeysAlongACycleAreRefusedEarly() throws {
+        let graph = try Pickle.parse(bytes: TestFiles.bytes(TestFiles.fixture("fuzz/torch-checkpoint/long-key-cycle.pkl")))
+        XCTAssertSafetensorsError(["a name under 'kkk", "is longer than 4096 bytes"]) {
+            do {
+                _ = try StateDictNaming.tensors(in: graph, key: nil, file: "<bytes>", limits: PickleLimits())
+            } catch {
+                XCTAssertLessThan(String(describing: error).count, 200)
+                throw error
+            }
+        }
+    }
+
     /// Every strict prefix of a real data.pkl is an error; random byte changes never crash or hang.
     func testTruncatedAndMutatedPicklesNeverCrash() throws {
         let archive = try ZipArchive(bytes: TestFiles.bytes(TestFiles.fixture("torch/state_dict.pt")))

@@ -13,9 +13,11 @@
 /// hold no weights and are passed over; the result of a call IsoMerge does not make is an error
 /// naming the callable. Names must be unique.
 ///
-/// Walks are bounded: nesting by `PickleLimits.maximumDepth`, and the number of values visited
-/// by 16 × the graph's node count + 65 536, so that shared references multiplying paths (a
-/// "billion laughs" pickle) are refused instead of walked.
+/// Walks are bounded: nesting by `PickleLimits.maximumDepth`, the number of values visited by
+/// 16 × the graph's node count + 65 536, so that shared references multiplying paths (a
+/// "billion laughs" pickle) are refused instead of walked, and names by `maximumNameBytes`, so
+/// that a long key repeated along a path (a dict holding itself under it) cannot make each
+/// visited name megabytes long.
 struct StateDictNaming {
     let graph: PickleGraph
     let file: String
@@ -24,6 +26,9 @@ struct StateDictNaming {
     private var visits = 0
     private(set) var tensors: [(name: String, tensor: TorchTensorReference)] = []
     private var names: Set<String> = []
+
+    /// The longest name (UTF-8 bytes) a walk builds; real state dicts stay under a few hundred.
+    static let maximumNameBytes = 4096
 
     /// The keys, in priority order, under which training checkpoints keep the weights.
     static let containerKeys = ["state_dict", "model_state_dict", "model", "module"]
@@ -81,7 +86,10 @@ struct StateDictNaming {
                                    + "shared references multiply its paths")
         }
         guard depth <= maximumDepth else {
-            throw SafetensorsError(file: file, "objects under '\(prefix)' nest deeper than \(maximumDepth) levels (a cycle?)")
+            throw SafetensorsError(file: file, "objects under '\(prefix.prefix(80))' nest deeper than \(maximumDepth) levels (a cycle?)")
+        }
+        guard prefix.utf8.count <= Self.maximumNameBytes else {
+            throw SafetensorsError(file: file, "a name under '\(prefix.prefix(80))' is longer than \(Self.maximumNameBytes) bytes")
         }
     }
 

@@ -248,7 +248,7 @@ final class AdapterMergeTests: XCTestCase {
                 let ours = try LowRankTaskVectors<Float>(factors: floats, rows: m, columns: n, threads: nil)
                     .merged(by: rule, exact: {
                         redone = true
-                        return try LowRankTaskVectors<Double>(factors: exact, rows: m, columns: n, threads: nil)
+                        return LowRankTaskVectors<Double>(factors: exact, rows: m, columns: n, threads: nil)
                     }, threads: nil).dense(threads: nil)
                 XCTAssertFalse(redone, "\(label): Float could not decide")
                 XCTAssertLessThanOrEqual(relativeError(ours, to: reference), 1e-4, label)

@@ -19,7 +19,7 @@ import Linalg
 ///   `fineTuningSteps` minibatch steps of Adam from the base, a tenth of pre-training's at a fifteenth
 ///   of its learning rate: enough to fit its own task (scaling its task vector further gains about
 ///   a point), while ‖τ_t‖/‖θ₀‖, which the demo prints, stays near 0.1. (A real encoder moves
-///   relatively less — 0.7 % for all-MiniLM-L6-v2 in examples/real-text — because it has far more
+///   relatively less — 0.6–0.7 % for all-MiniLM-L6-v2 in examples/real-text — since it has far more
 ///   parameters per task to spread the change over.)
 /// - **Tasks that differ but share structure.** Each task has its own domain: its own class concepts
 ///   and background concepts, plus concepts common to all domains (`TaskDomain`); one task's

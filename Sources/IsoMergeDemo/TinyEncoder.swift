@@ -1,17 +1,14 @@
-import IsoMerge
 import Linalg
 
-/// The demo's model: a two-layer encoder x ↦ W₂·relu(W₁x + b₁) + b₂ (the part that is fine-tuned
-/// and merged, like a CLIP image encoder) followed by a fixed per-task linear head (like CLIP's
-/// zero-shot text classifier). Trained with full-batch Adam on softmax cross-entropy; forward and
-/// backward passes are GEMMs.
+/// The demo's model: a two-layer encoder x ↦ ê = e/‖e‖, e = W₂·relu(W₁x + b₁) + b₂ — the part that
+/// is fine-tuned and merged, like a CLIP image encoder or a sentence encoder — read out by a task's
+/// head H as logits s·H·ê (cosine similarities to the rows of H, scaled). Forward and backward
+/// passes are GEMMs.
 struct TinyEncoder {
     var w1: Matrix<Float>   // hidden × input
     var b1: [Float]
     var w2: Matrix<Float>   // embedding × hidden
     var b2: [Float]
-
-    static let tensorNames = ["encoder.fc1.weight", "encoder.fc1.bias", "encoder.fc2.weight", "encoder.fc2.bias"]
 
     init(input: Int, hidden: Int, embedding: Int, generator: inout DemoRandom) {
         w1 = Matrix(rows: hidden, columns: input) { _, _ in generator.normal() * (2 / Float(input)).squareRoot() }
@@ -30,19 +27,70 @@ struct TinyEncoder {
          ("encoder.fc2.weight", [w2.rows, w2.columns], w2.elements), ("encoder.fc2.bias", [b2.count], b2)]
     }
 
-    /// Hidden pre-activations and embeddings of the rows of x.
-    func forward(_ x: Matrix<Float>) -> (pre: Matrix<Float>, hidden: Matrix<Float>, embedding: Matrix<Float>) {
+    /// The parameters as flat arrays, in the order `gradients` returns theirs.
+    var parameters: [[Float]] { [w1.elements, b1, w2.elements, b2] }
+
+    /// The encoder with these parameters, shaped like this one.
+    func with(_ parameters: [[Float]]) -> TinyEncoder {
+        TinyEncoder(w1: Matrix(rows: w1.rows, columns: w1.columns, elements: parameters[0]), b1: parameters[1],
+                    w2: Matrix(rows: w2.rows, columns: w2.columns, elements: parameters[2]), b2: parameters[3])
+    }
+
+    /// What a forward pass keeps for the backward pass.
+    struct Pass {
+        let x: Matrix<Float>, pre: Matrix<Float>, hidden: Matrix<Float>
+        /// ê, one unit row per sample, and ‖e‖ per sample.
+        let normalized: Matrix<Float>, norms: [Float]
+    }
+
+    func forward(_ x: Matrix<Float>) -> Pass {
         var pre = product(x, w1, transposeB: true)
         addRowVector(b1, to: &pre)
         let hidden = Matrix(rows: pre.rows, columns: pre.columns, elements: pre.elements.map { max(0, $0) })
-        var embedding = product(hidden, w2, transposeB: true)
-        addRowVector(b2, to: &embedding)
-        return (pre, hidden, embedding)
+        var e = product(hidden, w2, transposeB: true)
+        addRowVector(b2, to: &e)
+        var values = e.elements
+        var norms = [Float](repeating: 0, count: e.rows)
+        let width = e.columns
+        for i in 0..<e.rows {
+            var sum: Float = 0
+            for j in 0..<width { sum += values[i * width + j] * values[i * width + j] }
+            norms[i] = max(sum.squareRoot(), 1e-12)
+            for j in 0..<width { values[i * width + j] /= norms[i] }
+        }
+        return Pass(x: x, pre: pre, hidden: hidden, normalized: Matrix(rows: e.rows, columns: width, elements: values), norms: norms)
     }
 
-    /// Accuracy of head·encoder(x) against labels.
+    /// The unit embeddings ê of the rows of x.
+    func embed(_ x: Matrix<Float>) -> Matrix<Float> { forward(x).normalized }
+
+    /// Gradients of the loss for (W₁, b₁, W₂, b₂), given its gradient with respect to ê.
+    func gradients(_ pass: Pass, dNormalized: Matrix<Float>) -> [[Float]] {
+        // Through the normalization: de = (dê − ê·(êᵀdê)) / ‖e‖, row by row.
+        let width = dNormalized.columns
+        let unit = pass.normalized.elements, upstream = dNormalized.elements
+        var values = upstream
+        for i in 0..<dNormalized.rows {
+            var dot: Float = 0
+            for j in 0..<width { dot += unit[i * width + j] * upstream[i * width + j] }
+            for j in 0..<width {
+                let k = i * width + j
+                values[k] = (upstream[k] - unit[k] * dot) / pass.norms[i]
+            }
+        }
+        let dE = Matrix(rows: dNormalized.rows, columns: width, elements: values)
+        let dW2 = product(dE, pass.hidden, transposeA: true)
+        let dHidden = product(dE, w2)
+        let pre = pass.pre.elements
+        let dPre = Matrix(rows: dHidden.rows, columns: dHidden.columns,
+                          elements: dHidden.elements.indices.map { pre[$0] > 0 ? dHidden.elements[$0] : 0 })
+        let dW1 = product(dPre, pass.x, transposeA: true)
+        return [dW1.elements, columnSums(dPre), dW2.elements, columnSums(dE)]
+    }
+
+    /// Accuracy of the head's predictions (argmax of H·ê) against labels.
     func accuracy(_ x: Matrix<Float>, _ labels: [Int], head: Matrix<Float>) -> Double {
-        let logits = product(forward(x).embedding, head, transposeB: true)
+        let logits = product(embed(x), head, transposeB: true)
         var correct = 0
         for i in 0..<logits.rows {
             var best = 0
@@ -63,57 +111,11 @@ func addRowVector(_ v: [Float], to m: inout Matrix<Float>) {
     }
 }
 
-/// Softmax cross-entropy gradient with respect to the logits, averaged over the rows.
-func crossEntropyGradient(_ logits: Matrix<Float>, _ labels: [Int]) -> Matrix<Float> {
-    var gradient = logits
-    let scale = 1 / Float(logits.rows)
-    gradient.withMutableView { g in
-        for i in 0..<g.rows {
-            let row = g.base + i * g.leadingDimension
-            var top = -Float.infinity
-            for c in 0..<g.columns { top = max(top, row[c]) }
-            var sum: Float = 0
-            for c in 0..<g.columns {
-                row[c] = (row[c] - top).exp()
-                sum += row[c]
-            }
-            for c in 0..<g.columns { row[c] = (row[c] / sum - (c == labels[i] ? 1 : 0)) * scale }
-        }
+/// The sum of each column of m.
+func columnSums(_ m: Matrix<Float>) -> [Float] {
+    var sums = [Float](repeating: 0, count: m.columns)
+    for i in 0..<m.rows {
+        for j in 0..<m.columns { sums[j] += m.elements[i * m.columns + j] }
     }
-    return gradient
+    return sums
 }
-
-/// Adam (Kingma & Ba) over a flat list of parameter arrays.
-struct Adam {
-    var learningRate: Float
-    var step = 0
-    var first: [[Float]] = []
-    var second: [[Float]] = []
-
-    init(learningRate: Float) { self.learningRate = learningRate }
-
-    mutating func update(_ parameters: inout [[Float]], gradients: [[Float]]) {
-        if first.isEmpty {
-            first = gradients.map { [Float](repeating: 0, count: $0.count) }
-            second = first
-        }
-        step += 1
-        let (beta1, beta2): (Float, Float) = (0.9, 0.999)
-        let correction1 = 1 - Float.pow(beta1, step), correction2 = 1 - Float.pow(beta2, step)
-        for p in parameters.indices {
-            for i in parameters[p].indices {
-                let g = gradients[p][i]
-                first[p][i] = beta1 * first[p][i] + (1 - beta1) * g
-                second[p][i] = beta2 * second[p][i] + (1 - beta2) * g * g
-                parameters[p][i] -= learningRate * (first[p][i] / correction1) / ((second[p][i] / correction2).squareRoot() + 1e-8)
-            }
-        }
-    }
-}
-
-extension Float {
-    func exp() -> Float { Float(Foundation.exp(Double(self))) }
-    static func pow(_ base: Float, _ exponent: Int) -> Float { Float(Foundation.pow(Double(base), Double(exponent))) }
-}
-
-import Foundation

@@ -192,7 +192,8 @@ final class MergeCommandTests: CommandLineTestCase {
         XCTAssertEqual(factors.tensor(named: "w.Vt")?.entry.shape, [2, 2])
     }
 
-    /// The demo runs end to end and prints a parsable table: every method, T accuracies each.
+    /// The demo runs end to end and prints a parsable table: every method, α and its place in the
+    /// grid, T accuracies each.
     func testDemoRunsAndItsTableParses() throws {
         let result = try Isomerge.run(["demo", "--tasks", "3", "--out", directory + "/demo", "--quiet"])
         XCTAssertEqual(result.status, 0, result.stderr)
@@ -201,23 +202,26 @@ final class MergeCommandTests: CommandLineTestCase {
             return XCTFail("no table header in:\n\(result.stdout)")
         }
         XCTAssertEqual(lines[headerIndex].split(separator: " ").map(String.init),
-                       ["method", "alpha", "T1", "T2", "T3", "avg", "norm", "merge_s"])
+                       ["method", "alpha", "grid", "T1", "T2", "T3", "avg", "norm", "merge_s"])
         let rows = lines[(headerIndex + 1)...].prefix(8)
         let names = ["zero-shot (base)", "fine-tuned (each)"] + MergeRules.standard.names
         XCTAssertEqual(rows.count, names.count)
+        let place = try Regex("^([0-9]+/[0-9]+|above\\+[0-9]+|below-[0-9]+|fixed)$")
         for (row, name) in zip(rows, names) {
             XCTAssertTrue(row.hasPrefix(name), row)
-            // alpha, T1 T2 T3, avg, norm, merge_s — alpha and merge_s are "-" for the reference rows.
+            // alpha, grid, T1 T2 T3, avg, norm, merge_s — alpha, grid and merge_s are "-" for the reference rows.
             let cells = row.dropFirst(19).split(separator: " ").map(String.init)
-            XCTAssertEqual(cells.count, 7, row)
-            let accuracies = cells[1...5].compactMap { Double($0) }
+            XCTAssertEqual(cells.count, 8, row)
+            let accuracies = cells[2...6].compactMap { Double($0) }
             XCTAssertEqual(accuracies.count, 5, row)
             for accuracy in accuracies { XCTAssertTrue((0...110).contains(accuracy), row) }
             if MergeRules.standard.rule(named: name) != nil {
-                XCTAssertNotNil(Double(cells[0]), "α of \(row)")
-                XCTAssertNotNil(Double(cells[6]), "merge time of \(row)")
+                XCTAssertNotNil(Double(cells[0].hasSuffix("*") ? String(cells[0].dropLast()) : cells[0]), "α of \(row)")
+                XCTAssertNotNil(cells[1].wholeMatch(of: place), "grid place of \(row)")
+                XCTAssertNotNil(Double(cells[7]), "merge time of \(row)")
             }
         }
+        XCTAssertTrue(lines.contains { $0.hasPrefix("experts:") && $0.contains("‖τ_t‖/‖θ₀‖") })
         XCTAssertTrue(lines.contains { $0.contains("merged_iso_cts.safetensors") })
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/demo/merged_iso_c.safetensors"))
     }

@@ -37,4 +37,19 @@ final class ArgumentsTests: XCTestCase {
             XCTAssertEqual("\(error)", "--alpha given more than once")
         }
     }
+
+    /// The α grid takes decimals and fractions; 15 steps of 1/30 land on 0.5 exactly, and the paper's
+    /// 1/30:1:1/30 has 30 values ending at 1.
+    func testAlphaGridTakesFractions() throws {
+        let settings = MergeSettings(rules: .standard)
+        let thirtieths = try settings.parseGrid("1/30:1:1/30")
+        XCTAssertEqual(thirtieths.count, 30)
+        XCTAssertEqual(thirtieths[14], 0.5)
+        XCTAssertEqual(thirtieths.last, 1)
+        XCTAssertEqual(thirtieths[0], 0.0333333333)
+        XCTAssertEqual(try settings.parseGrid("0.1:0.3:0.1"), [0.1, 0.2, 0.3])
+        for bad in ["1/0:1:0.1", "1/30:1", "a/b:1:0.1", "1//30:1:1/30", "0.5:0.1:0.1"] {
+            XCTAssertThrowsError(try settings.parseGrid(bad), bad)
+        }
+    }
 }

@@ -55,6 +55,7 @@ enum MergeCommand {
               --threads N              cores to use (default: all)
               --save-task-vector PATH  also write the merged task vector (apply it later with 'isomerge apply')
               --alpha-grid A:B:STEP    choose α: try A, A+STEP, … B with the evaluator, keep the best
+                                       (decimals or fractions: 0.1:3.0:0.1, 1/30:1:1/30)
               --evaluate 'CMD {checkpoint}'
                                        evaluator run per candidate ({checkpoint}: its path, also in
                                        $ISOMERGE_CHECKPOINT); the last line of its stdout is the score
@@ -491,12 +492,20 @@ struct MergeSettings {
             .merging(options.rule.provenance) { first, _ in first }
     }
 
-    /// START:STOP:STEP, inclusive of STOP.
+    /// START:STOP:STEP, inclusive of STOP; each a decimal or a fraction P/Q (the paper's 1/30:1:1/30),
+    /// the grid's values rounded to 10 decimals (so 15 steps of 1/30 are 0.5).
     func parseGrid(_ text: String) throws -> [Double] {
-        let parts = text.split(separator: ":").map { Double($0) }
+        func number(_ part: Substring) -> Double? {
+            let halves = part.split(separator: "/", omittingEmptySubsequences: false)
+            guard halves.count == 2 else { return Double(part) }
+            guard let p = Double(halves[0]), let q = Double(halves[1]), q != 0 else { return nil }
+            return p / q
+        }
+        let parts = text.split(separator: ":").map(number)
         guard parts.count == 3, let start = parts[0], let stop = parts[1], let step = parts[2], step > 0, stop >= start,
               start.isFinite, stop.isFinite else {
-            throw UsageError("--alpha-grid must be START:STOP:STEP with STEP > 0 and STOP ≥ START, e.g. 0.1:3.0:0.1, not '\(text)'")
+            throw UsageError("--alpha-grid must be START:STOP:STEP with STEP > 0 and STOP ≥ START, each a decimal or a fraction, "
+                             + "e.g. 0.1:3.0:0.1 or 1/30:1:1/30, not '\(text)'")
         }
         let count = Int(((stop - start) / step + 1e-9).rounded(.down)) + 1
         guard count <= 10_000 else { throw UsageError("--alpha-grid has \(count) values; at most 10000") }

@@ -119,6 +119,24 @@ final class MergeCommandTests: CommandLineTestCase {
         XCTAssertTrue(help.stdout.contains("example:"))
     }
 
+    /// `--precision` defaults to auto: Double where the output is 16-bit, recorded in the provenance
+    /// as the precision used; float32 or float64 when given; anything else is a usage error.
+    func testPrecisionIsChosenFromTheOutputDTypeAndRecorded() throws {
+        let (base, models) = try models()
+        for (flags, expected) in [([String](), "float32"), (["--output-dtype", "bf16"], "float64"),
+                                  (["--output-dtype", "f16", "--precision", "float32"], "float32"),
+                                  (["--precision", "auto", "--output-dtype", "bf16"], "float64"), (["--precision", "float64"], "float64")] {
+            let output = directory + "/precision-\(flags.joined(separator: "_")).safetensors"
+            let result = try Isomerge.run(["merge", "--method", "iso_c", "--base", base, "--models"] + models + flags + ["--output", output, "--quiet"])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertEqual(try Checkpoint(path: output).metadataValue("isomerge.precision"), expected, "\(flags)")
+        }
+        let wrong = try Isomerge.run(["merge", "--method", "iso_c", "--base", base, "--models"] + models
+                                     + ["--precision", "half", "--output", directory + "/x.safetensors"])
+        XCTAssertEqual(wrong.status, 2)
+        XCTAssertTrue(wrong.stderr.contains("--precision must be auto, float32 or float64, not 'half'"), wrong.stderr)
+    }
+
     /// A score that keeps rising past the grid: the search continues the grid upward with its step,
     /// says on stderr that the optimum may lie above, and writes that into --search-report.
     func testAlphaSearchAtTheGridsEdgeSaysSoAndReportsIt() throws {

@@ -181,6 +181,41 @@ final class MergeEngineTests: XCTestCase {
         }
     }
 
+    /// Unless a precision is given, a merge runs in Double exactly when a merged tensor is written as
+    /// F16 or BF16 (`MergeOptions.workingPrecision(writing:)`), and then equals the float64 merge byte
+    /// for byte; its task vector is stored in F64.
+    func testPrecisionFollowsTheOutputDType() throws {
+        let directory = TestFiles.scratchDirectory(for: self)
+        func plan(_ fixture: String, _ configure: (inout MergeOptions) -> Void) throws -> MergePlan {
+            let folder = TestFiles.fixture("merge/" + fixture)
+            var options = MergeOptions(rule: try IsoC())
+            configure(&options)
+            return try MergePlan(base: try Checkpoint(path: folder + "/base.safetensors"),
+                                 models: try (0..<3).map { try Checkpoint(path: folder + "/ft_0\($0).safetensors") }, options: options)
+        }
+        XCTAssertEqual(try plan("small-t4-bf16") { _ in }.precision, .float64)
+        XCTAssertEqual(try plan("small-t4-f16") { _ in }.precision, .float64)
+        XCTAssertEqual(try plan("small-t4-bf16") { $0.outputDType = .f32 }.precision, .float32)
+        XCTAssertEqual(try plan("small-t4-bf16") { $0.precision = .float32 }.precision, .float32)
+        XCTAssertEqual(try plan("small-t3") { _ in }.precision, .float32)
+        XCTAssertEqual(try plan("small-t3") { $0.outputDType = .bf16 }.precision, .float64)
+        XCTAssertEqual(try plan("small-t3") { $0.outputDType = .f16; $0.precision = .float32 }.precision, .float32)
+
+        let folder = TestFiles.fixture("merge/small-t4-bf16")
+        let (base, models) = (folder + "/base.safetensors", (0..<4).map { folder + "/ft_0\($0).safetensors" })
+        for method in ["tsv_m", "average"] {
+            let automatic = directory + "/auto-\(method).safetensors", double = directory + "/f64-\(method).safetensors"
+            _ = try merge(method, base: base, models: models, output: automatic)
+            _ = try merge(method, base: base, models: models, configure: { $0.precision = .float64 }, output: double)
+            XCTAssertEqual(TestFiles.bytes(automatic), TestFiles.bytes(double), method)
+        }
+        let engine = try MergeEngine(base: try Checkpoint(path: base), models: try models.map { try Checkpoint(path: $0) },
+                                     options: MergeOptions(rule: try IsoC()))
+        _ = try engine.writeTaskVector(to: directory + "/tau.safetensors")
+        let tau = try Checkpoint(path: directory + "/tau.safetensors")
+        XCTAssertTrue(tau.tensors.allSatisfy { $0.entry.dtype == .f64 })
+    }
+
     func testIsoCTSSizesUseBankersRounding() {
         XCTAssertTrue(IsoCTS.sizes(rank: 64, tasks: 2, fraction: 0.8) == (52, 6))
         XCTAssertTrue(IsoCTS.sizes(rank: 48, tasks: 3, fraction: 0.8) == (39, 3))

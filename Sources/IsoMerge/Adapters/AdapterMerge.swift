@@ -117,7 +117,8 @@ public final class AdapterMerge: @unchecked Sendable {
         }
         let writer = try CheckpointWriter(destination: destination, tensors: specs, metadata: metadata, maximumShardBytes: maximumShardBytes,
                                           overwrite: overwrite, inputs: [base])
-        return try write(into: OutputSink(writer, content: .checkpoint(alpha: options.effectiveAlpha), copyingFrom: base), base: base)
+        return try write(into: OutputSink(writer, content: .checkpoint(alpha: options.effectiveAlpha), copyingFrom: base), base: base,
+                         precision: checkpointPrecision(base))
     }
 
     /// Writes τ_M (α not applied) as a task-vector file in the base's layout — every float tensor
@@ -128,11 +129,18 @@ public final class AdapterMerge: @unchecked Sendable {
         try checkOutput(OutputTarget(destination))
         var meta = metadata
         meta[MergePlan.contentKey] = MergePlan.taskVectorContent
+        let precision = checkpointPrecision(base)
         let specs = base.tensors.filter { $0.entry.dtype.isConvertibleFloat }.map { _, entry in
-            TensorSpec(name: entry.name, dtype: options.precision == .float64 ? .f64 : .f32, shape: entry.shape)
+            TensorSpec(name: entry.name, dtype: precision == .float64 ? .f64 : .f32, shape: entry.shape)
         }
         let writer = try CheckpointWriter(destination: destination, tensors: specs, metadata: meta, overwrite: overwrite, inputs: [base])
-        return try write(into: OutputSink(writer, content: .taskVector, copyingFrom: base), base: base)
+        return try write(into: OutputSink(writer, content: .taskVector, copyingFrom: base), base: base, precision: precision)
+    }
+
+    /// The arithmetic of a merged checkpoint of `base` (and of a task vector meant for one): Double
+    /// when a merged tensor is written as F16 or BF16 (`MergeOptions.workingPrecision(writing:)`).
+    public func checkpointPrecision(_ base: Checkpoint) -> Precision {
+        options.workingPrecision(writing: base.tensors.map(\.entry.dtype).filter(\.isConvertibleFloat).map { options.outputDType ?? $0 })
     }
 
     private func requireBase(_ what: String) throws(MergeError) -> Checkpoint {
@@ -141,11 +149,11 @@ public final class AdapterMerge: @unchecked Sendable {
     }
 
     /// Every tensor of `sink`'s writer from the base and the merged modules, in the working precision.
-    private func write(into sink: OutputSink, base: Checkpoint) throws -> MergeReport {
+    private func write(into sink: OutputSink, base: Checkpoint, precision: Precision) throws -> MergeReport {
         let writer = sink.writer
         let pass = TensorPass(threads: options.threads, progress: progress)
         do {
-            switch options.precision {
+            switch precision {
             case .float32: return try fill(sink, Float.self, base: base, pass: pass)
             case .float64: return try fill(sink, Double.self, base: base, pass: pass)
             }
@@ -188,7 +196,7 @@ public final class AdapterMerge: @unchecked Sendable {
         let writer = try AdapterWriter(target: target, adapters: adapters, rank: rank, options: options, metadata: metadata,
                                        overwrite: overwrite, inputs: base.map { [$0] } ?? [])
         let pass = TensorPass(threads: options.threads, progress: progress)
-        switch options.precision {
+        switch options.workingPrecision(writing: [writer.dtype]) {
         case .float32: return try writer.write(self, Float.self, pass: pass)
         case .float64: return try writer.write(self, Double.self, pass: pass)
         }

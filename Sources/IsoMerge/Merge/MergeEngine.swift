@@ -37,7 +37,7 @@ public final class MergeEngine: @unchecked Sendable {
     public func writeTaskVector(to destination: String, metadata: [String: String] = [:], overwrite: Bool = false) throws -> MergeReport {
         var meta = metadata
         meta[MergePlan.contentKey] = MergePlan.taskVectorContent
-        let writer = try CheckpointWriter(destination: destination, tensors: plan.taskVectorSpecs(precision: options.precision),
+        let writer = try CheckpointWriter(destination: destination, tensors: plan.taskVectorSpecs,
                                           metadata: meta, overwrite: overwrite, inputs: [base] + models)
         return try stream(into: OutputSink(writer, content: .taskVector, copyingFrom: base))
     }
@@ -51,7 +51,7 @@ public final class MergeEngine: @unchecked Sendable {
     func stream(into sink: OutputSink) throws -> MergeReport {
         let pass = TensorPass(threads: options.threads, progress: progress)
         do {
-            switch options.precision {
+            switch plan.precision {
             case .float32: return try stream(Float.self, rule: options.rule, pass: pass, into: sink)
             case .float64: return try stream(Double.self, rule: options.rule, pass: pass, into: sink)
             }

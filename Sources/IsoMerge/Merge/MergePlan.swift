@@ -15,6 +15,9 @@ public struct MergePlan: Sendable {
     public let base: Checkpoint
     public let models: [Checkpoint]
     public let tensors: [Tensor]
+    /// The arithmetic of this merge: the options' precision, or the one its outputs need
+    /// (`MergeOptions.workingPrecision(writing:)`: Double when a merged tensor is written as F16 or BF16).
+    public let precision: Precision
 
     /// The metadata key and value that mark a file holding a merged task vector, not a model.
     public static let contentKey = "isomerge.content"
@@ -62,6 +65,7 @@ public struct MergePlan: Sendable {
         self.base = base
         self.models = models
         self.tensors = tensors
+        precision = options.workingPrecision(writing: tensors.filter(\.merged).map { options.outputDType ?? $0.entry.dtype })
     }
 
     /// The merged tensors.
@@ -73,7 +77,7 @@ public struct MergePlan: Sendable {
     }
 
     /// A task-vector file's tensors: the merged ones, stored exactly in the working precision.
-    public func taskVectorSpecs(precision: Precision) -> [TensorSpec] {
+    public var taskVectorSpecs: [TensorSpec] {
         mergedTensors.map { TensorSpec(name: $0.name, dtype: precision == .float64 ? .f64 : .f32, shape: $0.entry.shape) }
     }
 }

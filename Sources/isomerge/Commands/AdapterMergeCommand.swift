@@ -44,10 +44,12 @@ extension MergeSettings {
             merge.progress = { progress.update($0) }
             return merge
         }
-        var metadata = provenance(options: options)
+        let merged = try merge(at: options)
+        let writesCheckpoint = output != nil || saveTaskVector != nil || alphaGrid != nil
+        var metadata = provenance(options: options, precision: writesCheckpoint ? baseCheckpoint.map(merged.checkpointPrecision)
+                                  ?? .float32 : options.workingPrecision(writing: [options.outputDType ?? .f32]))
         metadata["isomerge.adapters"] = JSONValue.array(adapters.map { .string($0) }).serialized
         let start = Date()
-        let merged = try merge(at: options)
         if let grid, let evaluator, let baseCheckpoint {
             var search = AlphaSearch(base: baseCheckpoint, inputs: inputs, writeTaskVector: { path, metadata in
                 try merged.writeTaskVector(to: path, metadata: metadata)

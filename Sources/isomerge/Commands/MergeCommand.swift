@@ -45,7 +45,8 @@ enum MergeCommand {
                                        except for --alpha-grid and --save-task-vector)
               --adapter-rank R         keep the best rank-R approximation of each module (needed for ties)
               --alpha A                scaling of the merged task vector (default: the method's α above)
-              --precision P            float32 (default) or float64 arithmetic
+              --precision P            auto (default: float64 where a merged tensor is written as F16 or
+                                       BF16, float32 otherwise), float32 or float64 arithmetic
               --output-dtype D         same (default), F32, F16, BF16 or F64
               --shard-size BYTES       write shards of at most BYTES (OUT must be a directory)
               --part I/N               write only part I of N of the sharded output (a directory, with
@@ -116,7 +117,7 @@ struct MergeSettings {
     var alpha: Double?
     /// The method parameters given, by parameter name; the rest take their defaults.
     var parameters: [String: MergeParameterValue] = [:]
-    var precision = "float32"
+    var precision = "auto"
     var outputDType = "same"
     var shardSize: Int?
     /// "I/N": write only part I of N (`--part`).
@@ -288,10 +289,12 @@ struct MergeSettings {
     func options() throws -> MergeOptions {
         var options = MergeOptions(rule: try rule())
         options.alpha = alpha
-        guard let precision = Precision(rawValue: precision) else {
-            throw UsageError("--precision must be float32 or float64, not '\(self.precision)'")
+        if precision != "auto" {
+            guard let precision = Precision(rawValue: precision) else {
+                throw UsageError("--precision must be auto, float32 or float64, not '\(self.precision)'")
+            }
+            options.precision = precision
         }
-        options.precision = precision
         switch outputDType.uppercased() {
         case "SAME": options.outputDType = nil
         case "F32", "F16", "BF16", "F64": options.outputDType = DType(rawValue: outputDType.uppercased())
@@ -340,7 +343,7 @@ struct MergeSettings {
         let engine = try MergeEngine(base: baseCheckpoint, models: modelCheckpoints, options: options)
         let progress = TerminalProgress(quiet: quiet)
         engine.progress = { progress.update($0) }
-        var metadata = provenance(options: options)
+        var metadata = provenance(options: options, precision: engine.plan.precision)
         let start = Date()
         if let grid, let evaluator {
             let search = AlphaSearch(base: baseCheckpoint, inputs: inputs, writeTaskVector: { path, metadata in
@@ -486,9 +489,9 @@ struct MergeSettings {
 
     /// What produced the checkpoint, stored in its `__metadata__`: the tool, the inputs, and the
     /// method with every parameter it declares.
-    func provenance(options: MergeOptions) -> [String: String] {
+    func provenance(options: MergeOptions, precision: Precision) -> [String: String] {
         ["isomerge.version": IsoMerge.version, "isomerge.method": options.rule.name, "isomerge.base": base ?? "",
-         "isomerge.models": JSONValue.array(models.map { .string($0) }).serialized, "isomerge.precision": precision]
+         "isomerge.models": JSONValue.array(models.map { .string($0) }).serialized, "isomerge.precision": precision.rawValue]
             .merging(options.rule.provenance) { first, _ in first }
     }
 

@@ -282,6 +282,24 @@ final class AdapterMergeTests: XCTestCase {
         XCTAssertEqual(reopened.modules.map(\.scale), [1, 1, 1])
     }
 
+    /// Unless a precision is given, checkpoints and task vectors of a base are merged in Double when
+    /// written as F16 or BF16 and in Float otherwise; adapters by their own output dtype.
+    func testPrecisionFollowsTheOutputDType() throws {
+        let scenario = try makeScenario(fanInFanOut: false)
+        let adapters = try scenario.adapters.map { try LoRAAdapter(path: $0) }
+        let base = try Checkpoint(path: scenario.base)
+        var options = MergeOptions(rule: try MergeRules.standard.make("iso_c"))
+        XCTAssertEqual(try AdapterMerge(adapters: adapters, base: base, options: options).checkpointPrecision(base), .float32)
+        options.outputDType = .bf16
+        let merge = try AdapterMerge(adapters: adapters, base: base, options: options)
+        XCTAssertEqual(merge.checkpointPrecision(base), .float64)
+        options.precision = .float32
+        XCTAssertEqual(try AdapterMerge(adapters: adapters, base: base, options: options).checkpointPrecision(base), .float32)
+        _ = try merge.writeAdapter(to: scenario.directory + "/bf16")
+        let file = try SafetensorsFile(path: scenario.directory + "/bf16/" + LoRAAdapter.weightsName)
+        XCTAssertTrue(file.entries.allSatisfy { $0.dtype == .bf16 })
+    }
+
     /// --adapter-rank keeps the best rank-k approximation and reports what it leaves out.
     func testAdapterRankTruncatesAndReportsTheDiscardedShare() throws {
         let scenario = try makeScenario(fanInFanOut: false)

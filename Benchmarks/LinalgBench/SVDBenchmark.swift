@@ -3,14 +3,21 @@ import Linalg
 
 /// The SVD issue's shapes: ViT-B/32 matrices and squares.
 let defaultSVDShapes = ["768x768", "2304x768", "3072x768", "768x3072", "1024x1024", "2048x2048"]
+/// `--shapes large`: LLM-sized matrices (a 7B model's square and MLP projections).
+let largeSVDShapes = ["4096x4096", "11008x4096", "4096x11008"]
 
 /// Thin SVD with vectors (`sgesdd_uv`), values only (`sgesdd_s`) and the polar factor, Float,
-/// for each algorithm and thread count.
+/// for each algorithm and thread count; and, once per shape and thread count, two stages of the
+/// bidiagonal path alone: `reduction` ([QR →] bidiagonalization) and `back_transformation`
+/// (forming U = [Q]·Q_B·[U_B; 0] and V = P_B·V_B from the reflectors, for n×n U_B and V_B).
+/// So sgesdd_s − reduction is the bidiagonal solve without vectors, and sgesdd_uv − reduction −
+/// back_transformation the divide and conquer with vectors.
 func runSVDBenchmark(_ options: BenchOptions, algorithms: [SVDAlgorithm]) {
     if !options.json {
-        print("op          algorithm   shape       threads  milliseconds")
+        print("op                   algorithm   shape       threads  milliseconds")
     }
-    for shape in options.shapes ?? defaultSVDShapes {
+    let shapes = (options.shapes ?? defaultSVDShapes).flatMap { $0 == "large" ? largeSVDShapes : [$0] }
+    for shape in shapes {
         guard let a = uniformMatrix(shape) else { continue }
         for algorithm in algorithms {
             for threads in options.threads {
@@ -20,15 +27,54 @@ func runSVDBenchmark(_ options: BenchOptions, algorithms: [SVDAlgorithm]) {
                     ("polar", { _ = try! PolarDecomposition(a, relativeThreshold: 0, algorithm: algorithm, threads: threads) }),
                 ]
                 for (op, body) in cases {
-                    let seconds = medianSeconds(repetitions: options.repetitions, body)
-                    report([("op", op), ("algorithm", algorithm.rawValue), ("shape", shape), ("threads", threads),
-                            ("seconds", seconds)], json: options.json,
-                           row: [op, algorithm.rawValue, shape].map { $0.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined()
-                               + String(format: "%7d %12.1f", threads, seconds * 1000))
+                    reportSVDTime(op: op, algorithm: algorithm.rawValue, shape: shape, threads: threads,
+                                  seconds: medianSeconds(repetitions: options.repetitions, body), json: options.json)
                 }
             }
         }
+        for threads in options.threads {
+            reportSVDTime(op: "reduction", algorithm: "bidiagonal", shape: shape, threads: threads,
+                          seconds: medianSeconds(repetitions: options.repetitions) { _ = reduceToBidiagonal(a, threads: threads) },
+                          json: options.json)
+            let (qr, reduction) = reduceToBidiagonal(a, threads: threads)
+            reportSVDTime(op: "back_transformation", algorithm: "bidiagonal", shape: shape, threads: threads,
+                          seconds: medianSeconds(repetitions: options.repetitions) {
+                              backTransform(qr, reduction, rows: max(a.rows, a.columns), threads: threads)
+                          }, json: options.json)
+        }
     }
+}
+
+/// The bidiagonal path's first stage on `a`: the transpose of a wide matrix, a QR factorization
+/// first when rows ≥ 11/6 columns (the library's rule), then the bidiagonalization.
+func reduceToBidiagonal(_ a: Matrix<Float>, threads: Int) -> (QRFactorization<Float>?, Bidiagonalization<Float>) {
+    let tall = a.rows >= a.columns ? a : a.transposed
+    let qr = 6 * tall.rows >= 11 * tall.columns ? QRFactorization(tall, threads: threads) : nil
+    return (qr, Bidiagonalization(qr?.r ?? tall, threads: threads))
+}
+
+/// The bidiagonal path's back-transformation for all n vectors: U = [Q]·Q_B·[I; 0] (`rows` × n)
+/// and V = P_B·I (the divide and conquer's U_B and V_B replaced by identities: the cost does not
+/// depend on their entries).
+func backTransform(_ qr: QRFactorization<Float>?, _ reduction: Bidiagonalization<Float>, rows: Int, threads: Int) {
+    let n = reduction.factors.columns
+    var u = Matrix<Float>(rows: reduction.factors.rows, columns: n) { i, j in i == j ? 1 : 0 }
+    reduction.multiplyQ(&u, threads: threads)
+    if let qr {
+        var full = Matrix<Float>(rows: rows, columns: n)
+        full.place(u, row: 0, column: 0)
+        qr.multiplyQ(&full, transpose: false, threads: threads)
+    }
+    var v = Matrix<Float>.identity(n)
+    reduction.multiplyP(&v, threads: threads)
+}
+
+/// One timing as a JSON line or a table row.
+func reportSVDTime(op: String, algorithm: String, shape: String, threads: Int, seconds: Double, json: Bool) {
+    report([("op", op), ("algorithm", algorithm), ("shape", shape), ("threads", threads), ("seconds", seconds)], json: json,
+           row: op.padding(toLength: 21, withPad: " ", startingAt: 0)
+               + [algorithm, shape].map { $0.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined()
+               + String(format: "%7d %12.1f", threads, seconds * 1000))
 }
 
 /// A seeded uniform [−1, 1] Float matrix of shape "MxN", or nil for a malformed shape.

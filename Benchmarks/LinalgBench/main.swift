@@ -4,11 +4,11 @@ import Linalg
 /// linalg-bench: timings of Linalg's kernels, as a table or (with --json) one JSON object per line.
 ///
 ///   linalg-bench gemm [--json] [--threads 1,2] [--shapes MxNxK,...] [--reps N]
-///   linalg-bench svd  [--json] [--threads 1,2] [--shapes MxN,...] [--reps N] [--algorithm auto|bidiagonal|jacobi]
+///   linalg-bench svd  [--json] [--threads 1,2] [--shapes MxN,...|large] [--reps N] [--algorithm auto|bidiagonal|jacobi]
 ///   linalg-bench factorizations [--json] [--threads 1,2] [--shapes MxN,...] [--reps N]
 let usage = """
     usage: linalg-bench gemm [--json] [--threads 1,2] [--shapes MxNxK,...] [--reps N]
-           linalg-bench svd  [--json] [--threads 1,2] [--shapes MxN,...] [--reps N] [--algorithm NAME]
+           linalg-bench svd  [--json] [--threads 1,2] [--shapes MxN,...|large] [--reps N] [--algorithm NAME]
            linalg-bench factorizations [--json] [--threads 1,2] [--shapes MxN,...] [--reps N]
     """
 

@@ -33,10 +33,11 @@ final class HouseholderTests: XCTestCase {
         XCTAssertLessThan(transposedResidual, 50, "QR \(T.self) \(m)×\(n) Qᵀ·A")
     }
 
-    func checkBidiagonalization<T: LinalgScalar>(_: T.Type, m: Int, n: Int, seed: UInt64) {
+    func checkBidiagonalization<T: LinalgScalar>(_: T.Type, m: Int, n: Int, blockSize: Int = 8, threads: Int? = nil,
+                                                 seed: UInt64) {
         var generator = SeededGenerator(seed: seed)
         let a = Matrix<T>.random(rows: m, columns: n, using: &generator)
-        let reduction = Bidiagonalization(a, blockSize: 8)
+        let reduction = Bidiagonalization(a, blockSize: blockSize, threads: threads)
         var q = Matrix<T>(rows: m, columns: n) { i, j in i == j ? 1 : 0 }
         reduction.multiplyQ(&q)
         var p = Matrix<T>.identity(n)
@@ -112,6 +113,62 @@ final class HouseholderTests: XCTestCase {
         for (m, n) in [(0, 0), (1, 1), (2, 2), (5, 1), (7, 7), (20, 9), (33, 17), (64, 64), (100, 37), (90, 90)] {
             checkBidiagonalization(Float.self, m: m, n: n, seed: UInt64(m * 100 + n))
             checkBidiagonalization(Double.self, m: m, n: n, seed: UInt64(m * 100 + n))
+        }
+    }
+
+    /// The fused pass against its definition summed in Double, for row counts that give one to
+    /// eight chunks (and rows not a multiple of four), with the same bits on one, two and three
+    /// threads (the size threshold for threads set to zero).
+    func testFusedProductPassInRowChunks() {
+        for (m, n) in [(5, 1), (130, 7), (517, 300), (1030, 33)] {
+            var generator = SeededGenerator(seed: UInt64(m * 1000 + n))
+            let a = Matrix<Float>.random(rows: m, columns: n, using: &generator)
+            let u = Matrix<Float>.random(rows: 1, columns: n, using: &generator).elements
+            let x0 = Matrix<Float>.random(rows: 1, columns: m, using: &generator).elements
+            let c0 = Matrix<Float>.random(rows: 1, columns: m, using: &generator).elements
+            let tau: Float = 1.25
+            var results: [[Float]] = []
+            for threads in [1, 2, 3] {
+                var (x, c) = (x0, c0)
+                var w = [Float](repeating: .nan, count: n)
+                var partials = [Float](repeating: .nan, count: (FusedProductPass.maximumChunks - 1) * n)
+                a.withView { a in
+                    FusedProductPass.run(a, u, tau: tau, x: &x, column: &c, w: &w, partials: &partials, threads: threads,
+                                         parallelBytes: 0)
+                }
+                results.append(x + c + w.dropLast())
+            }
+            XCTAssertEqual(results[1], results[0], "\(m)×\(n) on 2 threads")
+            XCTAssertEqual(results[2], results[0], "\(m)×\(n) on 3 threads")
+            var expected = [Double](repeating: 0, count: 2 * m + n - 1)
+            for r in 0..<m {
+                let product = (0..<n).reduce(0.0) { $0 + Double(a[r, $1]) * Double(u[$1]) }
+                let x = Double(tau) * (product + Double(x0[r]))
+                let c = Double(a[r, 0]) + Double(c0[r]) - x
+                (expected[r], expected[m + r]) = (x, c)
+                for j in 1..<n { expected[2 * m + j - 1] += c * Double(a[r, j]) }
+            }
+            let scale = Double(m + n) * Double(Float.ulpOfOne) * 8
+            for (index, value) in results[0].enumerated() {
+                XCTAssertEqual(Double(value), expected[index], accuracy: scale * max(1, abs(expected[index])),
+                               "\(m)×\(n) entry \(index)")
+            }
+        }
+    }
+
+    /// A reduction whose first trailing matrices are above the threads' size threshold: the same
+    /// residuals, and the same bits on one, two and three threads.
+    func testBidiagonalizationIsThreadCountIndependent() {
+        let (m, n) = (1100, 960)
+        checkBidiagonalization(Float.self, m: m, n: n, blockSize: 32, threads: 2, seed: 11)
+        var generator = SeededGenerator(seed: 11)
+        let a = Matrix<Float>.random(rows: m, columns: n, using: &generator)
+        let reference = Bidiagonalization(a, threads: 1)
+        for threads in [2, 3] {
+            let reduction = Bidiagonalization(a, threads: threads)
+            XCTAssertEqual(reduction.factors.elements, reference.factors.elements, "on \(threads) threads")
+            XCTAssertEqual(reduction.diagonal, reference.diagonal, "on \(threads) threads")
+            XCTAssertEqual(reduction.superdiagonal, reference.superdiagonal, "on \(threads) threads")
         }
     }
 }

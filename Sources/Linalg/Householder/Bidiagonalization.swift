@@ -5,7 +5,8 @@
 /// implies for the rest of the matrix are kept as A − V·Yᵀ − X·Uᵀ (V, U the reflector vectors);
 /// the trailing matrix is then updated with two GEMMs. Half of the 4mn² − 4n³/3 flops remain
 /// matrix–vector products, bound by memory traffic; they are vectorized and fused so that each
-/// column costs one pass over the trailing matrix instead of two (see `reducePanel`).
+/// column costs one pass over the trailing matrix instead of two (see `reducePanel`), and that
+/// pass is split over threads for large trailing matrices (`FusedProductPass`).
 public struct Bidiagonalization<T: LinalgScalar> {
     /// Left reflector vectors below the diagonal, right reflector vectors right of the
     /// superdiagonal (diagonal and superdiagonal hold B).
@@ -40,7 +41,8 @@ public struct Bidiagonalization<T: LinalgScalar> {
                 xt.withMutableView { xt in
                 yt.withMutableView { yt in
                 vt.withMutableView { vt in
-                    reducePanel(sub, steps: nb, xt: xt, yt: yt, vt: vt, start: start, d: &d, e: &e, tauQ: &tauQ, tauP: &tauP)
+                    reducePanel(sub, steps: nb, xt: xt, yt: yt, vt: vt, start: start, d: &d, e: &e, tauQ: &tauQ, tauP: &tauP,
+                                threads: threads)
                     let (mm, nn) = (sub.rows, sub.columns)
                     if nn > nb {
                         // A₂₂ −= V·Yᵀ + X·Uᵀ  (the unit entries of U are in place)
@@ -121,17 +123,20 @@ public struct Bidiagonalization<T: LinalgScalar> {
 /// no step scatters a column.
 func reducePanel<T: LinalgScalar>(_ a: MutableMatrixView<T>, steps nb: Int, xt: MutableMatrixView<T>,
                                   yt: MutableMatrixView<T>, vt: MutableMatrixView<T>, start: Int, d: inout [T], e: inout [T],
-                                  tauQ: inout [T], tauP: inout [T]) {
+                                  tauQ: inout [T], tauP: inout [T], threads: Int?) {
     let (mm, nn) = (a.rows, a.columns)
     let safeMinimum = reflectorSafeMinimum(T.self)
     var column = [T](repeating: 0, count: mm)
     var work = [T](repeating: 0, count: max(mm, nn))
     var fused = [T](repeating: 0, count: nn)
+    var partials = [T](repeating: 0, count: (FusedProductPass.maximumChunks - 1) * nn)
     column.withUnsafeMutableBufferPointer { columnBuffer in
     work.withUnsafeMutableBufferPointer { workBuffer in
     fused.withUnsafeMutableBufferPointer { fusedBuffer in
+    partials.withUnsafeMutableBufferPointer { partialsBuffer in
         let panel = PanelReduction(a: a, xt: xt, yt: yt, vt: vt, column: columnBuffer.baseAddress!,
-                                   work: workBuffer.baseAddress!, fusedProduct: fusedBuffer.baseAddress!)
+                                   work: workBuffer.baseAddress!, fusedProduct: fusedBuffer.baseAddress!,
+                                   partialProducts: partialsBuffer.baseAddress!, threads: threads)
         // Set by step i's fused pass for step i + 1: column i + 1 is already updated in `column`,
         // and `fusedProduct` = A(i+1:, i+2:)ᵀ·(that column).
         var columnReady = false
@@ -154,13 +159,16 @@ func reducePanel<T: LinalgScalar>(_ a: MutableMatrixView<T>, steps nb: Int, xt: 
     }
     }
     }
+    }
 }
 
 /// The state of one labrd panel (`reducePanel`): the trailing matrix `a` (mm × nn), the
 /// accumulated Xᵀ, Yᵀ and Vᵀ, and three scratch vectors: `column` (the column being reduced, then
 /// its reflector v), `work` (short products with the panel's earlier reflectors) and
-/// `fusedProduct` (Âᵀc from the fused pass). Each step's methods run in the order `reducePanel`
-/// calls them; all products are level 2 (gemv) on the panel's views.
+/// `fusedProduct` (Âᵀc from the fused pass, with `partialProducts` for its row chunks). Each
+/// step's methods run in the order `reducePanel` calls them; all products are level 2 (gemv) on
+/// the panel's views, single-threaded except the fused pass over the trailing matrix, which runs
+/// on `threads` threads.
 struct PanelReduction<T: LinalgScalar> {
     let a: MutableMatrixView<T>
     let xt: MutableMatrixView<T>
@@ -169,6 +177,8 @@ struct PanelReduction<T: LinalgScalar> {
     let column: UnsafeMutablePointer<T>
     let work: UnsafeMutablePointer<T>
     let fusedProduct: UnsafeMutablePointer<T>
+    let partialProducts: UnsafeMutablePointer<T>
+    let threads: Int?
 
     var mm: Int { a.rows }
     var nn: Int { a.columns }
@@ -277,43 +287,8 @@ struct PanelReduction<T: LinalgScalar> {
         // ĉ = column i + 1 updated by everything but this step's x (whose U entry A(i, i+1) is 1):
         // the corrections go to `column`, the pass adds the stored column as it reads each row.
         owedUpdate(column: i + 1, left: i + 1, right: i, into: column, beta: 0)
-        fusedProductPass(trailing, u, tau: tau, x: xRow, column: column, w: fusedProduct)
+        FusedProductPass.run(trailing, u, tau: tau, x: xRow, column: column, w: fusedProduct, partials: partialProducts,
+                             threads: threads)
         return true
     }
-}
-
-/// One pass over the rows Aᵣ of an m×n row-major view: x_r ← τ·(Aᵣ·u + x_r),
-/// c_r ← (Aᵣ[0] + c_r) − x_r (c holds corrections to the stored first column on entry), and
-/// w = Σᵣ c_r·Aᵣ[1…] (n − 1 entries, overwritten), four rows at a time so that each row is read
-/// from memory once and w is loaded and stored once per four rows. Cost: 4mn flops.
-func fusedProductPass<T: LinalgScalar>(_ a: MatrixView<T>, _ u: UnsafePointer<T>, tau: T,
-                                       x: UnsafeMutablePointer<T>, column c: UnsafeMutablePointer<T>,
-                                       w: UnsafeMutablePointer<T>) {
-    let (m, n) = (a.rows, a.columns)
-    precondition(a.columnStride == 1 && n >= 1)
-    for j in 0..<(n - 1) { w[j] = 0 }
-    var r = 0
-    while r &+ 4 <= m {
-        let rows = (a.base + r &* a.rowStride, a.base + (r &+ 1) &* a.rowStride,
-                    a.base + (r &+ 2) &* a.rowStride, a.base + (r &+ 3) &* a.rowStride)
-        let products = dot4(rows, u, count: n)
-        let coefficients = (finishRow(r, rows.0[0], products.0, tau, x, c), finishRow(r &+ 1, rows.1[0], products.1, tau, x, c),
-                            finishRow(r &+ 2, rows.2[0], products.2, tau, x, c), finishRow(r &+ 3, rows.3[0], products.3, tau, x, c))
-        axpy4(coefficients, (rows.0 + 1, rows.1 + 1, rows.2 + 1, rows.3 + 1), w, count: n - 1)
-        r &+= 4
-    }
-    while r < m {
-        let row = a.base + r &* a.rowStride
-        axpy(finishRow(r, row[0], dot(row, u, count: n), tau, x, c), row + 1, w, count: n - 1)
-        r &+= 1
-    }
-}
-
-/// x_r ← τ·(product + x_r), c_r ← (stored + c_r) − x_r; returns c_r.
-@inline(__always)
-func finishRow<T: LinalgScalar>(_ r: Int, _ stored: T, _ product: T, _ tau: T, _ x: UnsafeMutablePointer<T>,
-                                _ c: UnsafeMutablePointer<T>) -> T {
-    x[r] = tau * (product + x[r])
-    c[r] = (stored + c[r]) - x[r]
-    return c[r]
 }

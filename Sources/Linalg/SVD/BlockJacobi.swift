@@ -219,11 +219,15 @@ func scatterRows<T: LinalgScalar>(_ source: Matrix<T>, into m: MutableMatrixView
 /// (a_ik, a_kj) for i < k < j and (a_ik, a_jk) for k > j — the last a vector operation on two
 /// rows — and sets the 2×2 block to diag(a_ii − t·a_ij, a_jj + t·a_ij) (Rutishauser's formulas;
 /// t = tan of the angle): 2p entries per rotation where updating whole rows and columns takes 4p.
-/// The lower triangle is restored at the end. Wᵀ ← Rᵀ·Wᵀ on rows i, j.
-/// Cost: ~3p³ flops per sweep.
+/// The lower triangle is restored at the end. Wᵀ ← Rᵀ·Wᵀ on rows i, j, over the columns where either
+/// row can be nonzero: Wᵀ starts as the identity, and a row's nonzero columns stay within the first
+/// `extent` (row r: r + 1 at first; a rotation gives both rows the larger extent of the two), so the
+/// rest would rotate zeros into zeros — in a first sweep (i, j) touches j + 1 columns, not p.
+/// Cost: ~3p³ flops per sweep (less in the first).
 func diagonalizingRotations(_ a: inout Matrix<Double>, sweeps: Int) -> Matrix<Double> {
     let p = a.rows
     var wt = Matrix<Double>.identity(p)
+    var extent = (0..<p).map { $0 + 1 }
     a.withMutableView { a in
         wt.withMutableView { wt in
             let ld = a.leadingDimension
@@ -253,7 +257,9 @@ func diagonalizingRotations(_ a: inout Matrix<Double>, sweeps: Int) -> Matrix<Do
                         rowI[i] = aii - t * aij
                         rowJ[j] = ajj + t * aij
                         rowI[j] = 0
-                        rotate(wt.base + i &* wt.leadingDimension, wt.base + j &* wt.leadingDimension, count: p, cosine: c, sine: s)
+                        let columns = max(extent[i], extent[j])
+                        (extent[i], extent[j]) = (columns, columns)
+                        rotate(wt.base + i &* wt.leadingDimension, wt.base + j &* wt.leadingDimension, count: columns, cosine: c, sine: s)
                     }
                 }
                 if !rotated { break }

@@ -80,6 +80,20 @@ final class SendableCounts: @unchecked Sendable {
     var total: Int { values.reduce(0, +) }
 }
 
+/// One flag per item, all false at first, set and read from several threads on disjoint items.
+final class SendableFlags: @unchecked Sendable {
+    private let values: UnsafeMutableBufferPointer<Bool>
+    init(_ count: Int) {
+        values = .allocate(capacity: count)
+        values.initialize(repeating: false)
+    }
+    deinit { values.deallocate() }
+    subscript(index: Int) -> Bool {
+        get { values[index] }
+        set { values[index] = newValue }
+    }
+}
+
 /// The largest of the values reported from several threads.
 final class SendableMaximum: @unchecked Sendable {
     private var largest = 0.0

@@ -73,6 +73,13 @@ struct PivotedQRFactorization<T: LinalgScalar> {
         self.permutation = permutation
     }
 
+    /// A factorization computed in another precision, its R, reflectors and τ rounded to T.
+    init<Wider: LinalgScalar>(rounding wider: PivotedQRFactorization<Wider>) {
+        factors = wider.factors.converted()
+        tau = wider.tau.map { T(Double($0)) }
+        permutation = wider.permutation
+    }
+
     /// The n×n upper triangular factor R.
     var r: Matrix<T> {
         Matrix(rows: factors.columns, columns: factors.columns) { i, j in j >= i ? factors[i, j] : 0 }

@@ -129,7 +129,15 @@ func bidiagonalSVD<T: LinalgScalar>(_ a: Matrix<T>, vectors: Bool, leading: Int,
 
 /// m ≥ n: Drmač–Veselić preconditioning (`JacobiPreconditioning`: P_r·A·P_c = Q·R), then
 /// one-sided Jacobi on the rows of R: Rot·R = X with X's rows orthogonal, so σᵢ = ‖xᵢ‖, Vᵀ's rows
-/// are the normalized xᵢ (columns put back through P_c) and U = P_rᵀ·Q·[Rotᵀ; 0].
+/// are the normalized xᵢ (columns put back through P_c) and U = P_rᵀ·Q·U_R.
+///
+/// U_R, the left vectors of R, is Rotᵀ when the rotations are accumulated (a third of the work of
+/// every sweep). Accumulated rotations give graded matrices vectors to relative accuracy, which is
+/// what they are kept for: when the pivoted R's diagonal falls by more than 1/√ε (|r₁₁/rₙₙ| ≈ the
+/// spread of the singular values up to modest factors, R's pivoting being rank revealing; it is
+/// a lower bound of κ(R)), or R is rank deficient. Otherwise U_R is formed after the iteration
+/// (`JacobiLeftVectors`: U_R = orth(R·V_R·Σ⁻¹)), backward stable and as accurate as the
+/// bidiagonal path's vectors, at the cost of about two sweeps' worth of the accumulation.
 ///
 /// Relative accuracy: only rows of R past its numerical rank (a drop by 1/ε along the pivoted diagonal)
 /// or of norm below λ/ε (subnormal scale) are treated as zero (`JacobiPreconditioning` explains the grading, `orthogonalizeRowsBlocked`
@@ -140,8 +148,7 @@ func jacobiSVD<T: LinalgScalar>(_ a: Matrix<T>, vectors: Bool, threads: Int) thr
     -> (u: Matrix<T>?, sigma: [T], vt: Matrix<T>?) {
     let n = a.columns
     let preconditioning = JacobiPreconditioning(a, threads: threads)
-    var x = preconditioning.r
-    var rotations = vectors ? Matrix<T>.identity(n) : Matrix<T>(rows: 0, columns: 0)
+    var r = preconditioning.r
     // Rows below λ/ε (λ the least normal number, LAPACK's SFMIN/EPSLN) have subnormal entries,
     // whose arithmetic has lost its relative precision; and the Double products that test and
     // rotate the rows keep theirs only while the squared norms stay above λ_Double/ε_Double.
@@ -150,33 +157,54 @@ func jacobiSVD<T: LinalgScalar>(_ a: Matrix<T>, vectors: Bool, threads: Int) thr
     // Numerical rank from the pivoted R's diagonal (sgejsv's JOBA = 'R'): a drop by more than 1/ε
     // from one pivot to the next, or a pivot below λ/ε, leaves only rounding noise from there on;
     // those rows are zeroed. Graded matrices decrease gently along the diagonal and keep every row.
-    let diagonal = (0..<n).map { abs(Double(x[$0, $0])) }
+    let diagonal = (0..<n).map { abs(Double(r[$0, $0])) }
     let rank = (1..<max(1, n)).first { diagonal[$0] < Double(T.ulpOfOne) * diagonal[$0 - 1] || diagonal[$0] < small } ?? n
-    for i in rank..<n { for j in 0..<n { x[i, j] = 0 } }
+    for i in rank..<n { for j in 0..<n { r[i, j] = 0 } }
+    let conditionLimit = 1 / Double(T.ulpOfOne).squareRoot()
+    let accumulate = vectors && (rank < n || diagonal[0] > conditionLimit * diagonal[n - 1])
+    let (x, rotations) = try orthogonalizedRows(r, accumulate: accumulate, negligible: negligible, threads: threads)
+    let norms = rowNorms(x)
+    let order = (0..<n).sorted { norms[$0] > norms[$1] || (norms[$0] == norms[$1] && $0 < $1) }
+    let sigma = order.map { T(norms[$0]) }
+    guard vectors else { return (nil, sigma, nil) }
+    // Vᵀ_R: the normalized rows of X in σ order, in R's column order.
+    var vtOfR = Matrix<T>(rows: n, columns: n)
+    var missing: [Int] = []
+    for (row, i) in order.enumerated() {
+        if norms[i] * norms[i] <= negligible { missing.append(row); continue }
+        let inverse = 1 / norms[i]
+        for j in 0..<n { vtOfR[row, j] = T(Double(x[i, j]) * inverse) }
+    }
+    vtOfR.withMutableView { completeOrthonormalRows($0, missing: missing) }
+    let leftOfR = rotations.map { rotations in Matrix<T>(rows: n, columns: n) { i, j in rotations[order[j], i] } }
+        ?? JacobiLeftVectors.reorthogonalized(r, vtOfR, order.map { norms[$0] }, threads: threads)
+    let columnOrder = preconditioning.columnOrder
+    var vt = Matrix<T>(rows: n, columns: n)
+    for i in 0..<n { for j in 0..<n { vt[i, columnOrder[j]] = vtOfR[i, j] } }
+    return (preconditioning.leftVectors(leftOfR, threads: threads), sigma, vt)
+}
+
+/// Block one-sided Jacobi on a copy of R's rows: X = Rot·R with X's rows orthogonal, and Rot when
+/// `accumulate`.
+private func orthogonalizedRows<T: LinalgScalar>(_ r: Matrix<T>, accumulate: Bool, negligible: Double,
+                                                 threads: Int) throws(LinalgError) -> (x: Matrix<T>, rotations: Matrix<T>?) {
+    var x = r
+    var rotations = accumulate ? Matrix<T>.identity(r.rows) : Matrix<T>(rows: 0, columns: 0)
     var failure: LinalgError?
     x.withMutableView { x in
-        rotations.withMutableView { r in
+        rotations.withMutableView { rotations in
             do throws(LinalgError) {
-                try orthogonalizeRowsBlocked(x, accumulator: vectors ? r : nil, negligible: negligible, threads: threads)
+                try orthogonalizeRowsBlocked(x, accumulator: accumulate ? rotations : nil, negligible: negligible, threads: threads)
             } catch { failure = error }
         }
     }
     if let failure { throw failure }
-    let norms = x.withView { x in
-        (0..<n).map { i in (0..<n).reduce(0.0) { $0 + Double(x[i, $1]) * Double(x[i, $1]) }.squareRoot() }
+    return (x, accumulate ? rotations : nil)
+}
+
+/// ‖xᵢ‖ for each row, summed in Double.
+private func rowNorms<T: LinalgScalar>(_ x: Matrix<T>) -> [Double] {
+    x.withView { x in
+        (0..<x.rows).map { i in (0..<x.columns).reduce(0.0) { $0 + Double(x[i, $1]) * Double(x[i, $1]) }.squareRoot() }
     }
-    let order = (0..<n).sorted { norms[$0] > norms[$1] || (norms[$0] == norms[$1] && $0 < $1) }
-    let sigma = order.map { T(norms[$0]) }
-    guard vectors else { return (nil, sigma, nil) }
-    var vt = Matrix<T>(rows: n, columns: n)
-    var missing: [Int] = []
-    let columnOrder = preconditioning.columnOrder
-    for (row, i) in order.enumerated() {
-        if norms[i] * norms[i] <= negligible { missing.append(row); continue }
-        let inverse = 1 / norms[i]
-        for j in 0..<n { vt[row, columnOrder[j]] = T(Double(x[i, j]) * inverse) }
-    }
-    vt.withMutableView { completeOrthonormalRows($0, missing: missing) }
-    let leftOfR = Matrix<T>(rows: n, columns: n) { i, j in rotations[order[j], i] }
-    return (preconditioning.leftVectors(leftOfR, threads: threads), sigma, vt)
 }

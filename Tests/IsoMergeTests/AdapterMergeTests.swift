@@ -290,9 +290,11 @@ final class AdapterMergeTests: XCTestCase {
         let base = try Checkpoint(path: scenario.base)
         var options = MergeOptions(rule: try MergeRules.standard.make("iso_c"))
         XCTAssertEqual(try AdapterMerge(adapters: adapters, base: base, options: options).checkpointPrecision(base), .float32)
+        XCTAssertEqual(try AdapterMerge(adapters: adapters, base: base, options: options).adapterPrecision, .float32)
         options.outputDType = .bf16
         let merge = try AdapterMerge(adapters: adapters, base: base, options: options)
         XCTAssertEqual(merge.checkpointPrecision(base), .float64)
+        XCTAssertEqual(merge.adapterPrecision, .float64)
         options.precision = .float32
         XCTAssertEqual(try AdapterMerge(adapters: adapters, base: base, options: options).checkpointPrecision(base), .float32)
         _ = try merge.writeAdapter(to: scenario.directory + "/bf16")

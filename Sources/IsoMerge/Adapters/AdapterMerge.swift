@@ -143,6 +143,10 @@ public final class AdapterMerge: @unchecked Sendable {
         options.workingPrecision(writing: base.tensors.map(\.entry.dtype).filter(\.isConvertibleFloat).map { options.outputDType ?? $0 })
     }
 
+    /// The arithmetic of a written adapter: Double when its factors are written as F16 or BF16
+    /// (`MergeOptions.workingPrecision(writing:)`; F32 unless an output dtype or Double is asked for).
+    public var adapterPrecision: Precision { options.workingPrecision(writing: [options.outputDType ?? .f32]) }
+
     private func requireBase(_ what: String) throws(MergeError) -> Checkpoint {
         guard let base else { throw MergeError("\(what) needs the base model the adapters were trained on (--base)") }
         return base
@@ -196,7 +200,7 @@ public final class AdapterMerge: @unchecked Sendable {
         let writer = try AdapterWriter(target: target, adapters: adapters, rank: rank, options: options, metadata: metadata,
                                        overwrite: overwrite, inputs: base.map { [$0] } ?? [])
         let pass = TensorPass(threads: options.threads, progress: progress)
-        switch options.workingPrecision(writing: [writer.dtype]) {
+        switch adapterPrecision {
         case .float32: return try writer.write(self, Float.self, pass: pass)
         case .float64: return try writer.write(self, Double.self, pass: pass)
         }

@@ -46,8 +46,8 @@ extension MergeSettings {
         }
         let merged = try merge(at: options)
         let writesCheckpoint = output != nil || saveTaskVector != nil || alphaGrid != nil
-        var metadata = provenance(options: options, precision: writesCheckpoint ? baseCheckpoint.map(merged.checkpointPrecision)
-                                  ?? .float32 : options.workingPrecision(writing: [options.outputDType ?? .f32]))
+        let precision = if writesCheckpoint, let baseCheckpoint { merged.checkpointPrecision(baseCheckpoint) } else { merged.adapterPrecision }
+        var metadata = provenance(options: options, precision: precision)
         metadata["isomerge.adapters"] = JSONValue.array(adapters.map { .string($0) }).serialized
         let start = Date()
         if let grid, let evaluator, let baseCheckpoint {

@@ -131,17 +131,15 @@ public final class AdapterMerge: @unchecked Sendable {
         meta[MergePlan.contentKey] = MergePlan.taskVectorContent
         let precision = checkpointPrecision(base)
         let specs = base.tensors.filter { $0.entry.dtype.isConvertibleFloat }.map { _, entry in
-            TensorSpec(name: entry.name, dtype: precision == .float64 ? .f64 : .f32, shape: entry.shape)
+            TensorSpec(name: entry.name, dtype: precision.dtype, shape: entry.shape)
         }
         let writer = try CheckpointWriter(destination: destination, tensors: specs, metadata: meta, overwrite: overwrite, inputs: [base])
         return try write(into: OutputSink(writer, content: .taskVector, copyingFrom: base), base: base, precision: precision)
     }
 
     /// The arithmetic of a merged checkpoint of `base` (and of a task vector meant for one): Double
-    /// when a merged tensor is written as F16 or BF16 (`MergeOptions.workingPrecision(writing:)`).
-    public func checkpointPrecision(_ base: Checkpoint) -> Precision {
-        options.workingPrecision(writing: base.tensors.map(\.entry.dtype).filter(\.isConvertibleFloat).map { options.outputDType ?? $0 })
-    }
+    /// when a merged tensor is written as F16 or BF16 (`MergeOptions.workingPrecision(mergingInto:)`).
+    public func checkpointPrecision(_ base: Checkpoint) -> Precision { options.workingPrecision(mergingInto: base) }
 
     /// The arithmetic of a written adapter: Double when its factors are written as F16 or BF16
     /// (`MergeOptions.workingPrecision(writing:)`; F32 unless an output dtype or Double is asked for).

@@ -42,7 +42,7 @@ final class AdapterWriter {
             let full = min(module.totalRank, module.rows, module.columns)
             return min(rank ?? full, rank == nil ? full : min(module.rows, module.columns))
         }
-        dtype = options.outputDType ?? (options.precision == .float64 ? .f64 : .f32)
+        dtype = options.outputDType ?? (options.precision ?? .float32).dtype
     }
 
     static func key(_ module: String, _ half: String) -> String { LoRAAdapter.keyPrefix + module + ".lora_\(half).weight" }

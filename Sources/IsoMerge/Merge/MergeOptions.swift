@@ -31,6 +31,12 @@ public struct MergeOptions: Sendable {
         if let precision { return precision }
         return dtypes.contains { $0 == .f16 || $0 == .bf16 } ? .float64 : .float32
     }
+
+    /// The precision of a merged checkpoint of `base` (or of a task vector meant for one): its
+    /// float tensors written as `outputDType`, or as their own dtype.
+    public func workingPrecision(mergingInto base: Checkpoint) -> Precision {
+        workingPrecision(writing: base.tensors.map(\.entry.dtype).filter(\.isConvertibleFloat).map { outputDType ?? $0 })
+    }
 }
 
 /// The precision task vectors are formed and merged in. Inputs are subtracted exactly and
@@ -39,4 +45,6 @@ public enum Precision: String, Sendable, CaseIterable {
     case float32
     case float64
 
+    /// The dtype that stores this precision's values exactly (F32 or F64).
+    public var dtype: DType { self == .float64 ? .f64 : .f32 }
 }

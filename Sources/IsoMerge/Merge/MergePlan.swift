@@ -65,7 +65,7 @@ public struct MergePlan: Sendable {
         self.base = base
         self.models = models
         self.tensors = tensors
-        precision = options.workingPrecision(writing: tensors.filter(\.merged).map { options.outputDType ?? $0.entry.dtype })
+        precision = options.workingPrecision(mergingInto: base)
     }
 
     /// The merged tensors.
@@ -78,6 +78,6 @@ public struct MergePlan: Sendable {
 
     /// A task-vector file's tensors: the merged ones, stored exactly in the working precision.
     public var taskVectorSpecs: [TensorSpec] {
-        mergedTensors.map { TensorSpec(name: $0.name, dtype: precision == .float64 ? .f64 : .f32, shape: $0.entry.shape) }
+        mergedTensors.map { TensorSpec(name: $0.name, dtype: precision.dtype, shape: $0.entry.shape) }
     }
 }

@@ -5,7 +5,12 @@ import Linalg
 /// merge-bench: end-to-end merge timings (reading, merging, writing) and peak memory per method.
 ///
 ///   merge-bench --base BASE --models FT1 FT2 ... [--methods iso_c,iso_cts,tsv_m] [--output DIR] [--json]
+///               [--precision auto|float32|float64]
 ///   merge-bench --adapters DIR1 DIR2 ... [--methods ...] [--output DIR] [--json]
+///
+/// `--precision` is the engine's working precision as `isomerge merge --precision` takes it (default
+/// auto: Double when an output tensor is 16-bit); float32 times a BF16 model with the arithmetic of
+/// a float32 code such as the paper's.
 ///
 /// With `--adapters` (PEFT LoRA adapters, e.g. from scripts/make_lora_adapters.py) each method merges
 /// adapter → adapter (`AdapterMerge.writeAdapter`), and, for the ratio, the same merge through dense
@@ -15,10 +20,10 @@ import Linalg
 /// rank-deficient Float sums go to Double (docs/ALGORITHMS.md).
 ///
 /// Each method runs in a child process of its own, so that its peak resident set size is its own.
-let usage = "usage: merge-bench (--base BASE --models FT ... | --adapters DIR ...) [--methods a,b,...] [--output DIR] [--json] [--threads N]"
+let usage = "usage: merge-bench (--base BASE --models FT ... | --adapters DIR ...) [--methods a,b,...] [--output DIR] [--json] [--threads N] [--precision auto|float32|float64]"
 
 var base = "", models: [String] = [], adapters: [String] = [], methods = ["iso_c", "iso_cts", "tsv_m"], output = NSTemporaryDirectory()
-var json = false, child = false, denseModule = false, threads: Int? = nil
+var json = false, child = false, denseModule = false, threads: Int? = nil, precision: Precision? = nil
 var iterator = CommandLine.arguments.dropFirst().makeIterator()
 var pendingModels = false, pendingAdapters = false
 while let argument = iterator.next() {
@@ -36,6 +41,13 @@ while let argument = iterator.next() {
     case "--output": output = iterator.next() ?? output
     case "--threads": threads = Int(iterator.next() ?? "")
     case "--json": json = true
+    case "--precision":
+        let name = iterator.next() ?? ""
+        guard name == "auto" || Precision(rawValue: name) != nil else {
+            FileHandle.standardError.write(Data("--precision takes auto, float32 or float64\n\(usage)\n".utf8))
+            exit(2)
+        }
+        precision = Precision(rawValue: name)
     case "--child": child = true
     default:
         FileHandle.standardError.write(Data("unknown option \(argument)\n\(usage)\n".utf8))
@@ -67,6 +79,7 @@ if child && !adapters.isEmpty {
     }
     var options = MergeOptions(rule: rule)
     options.threads = threads
+    options.precision = precision
     do {
         let opened = try adapters.map { try LoRAAdapter(path: $0) }
         let start = Date()
@@ -100,6 +113,7 @@ if child {
     }
     var options = MergeOptions(rule: rule)
     options.threads = threads
+    options.precision = precision
     let start = Date()
     let destination = output + "/merge-bench-\(methods[0]).safetensors"
     do {
@@ -122,7 +136,8 @@ if child {
 func runChild(_ arguments: [String], method: String) throws -> [Double] {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-    process.arguments = ["--child", "--methods", method, "--output", output] + (threads.map { ["--threads", String($0)] } ?? []) + arguments
+    process.arguments = ["--child", "--methods", method, "--output", output] + (threads.map { ["--threads", String($0)] } ?? [])
+        + (precision.map { ["--precision", $0.rawValue] } ?? []) + arguments
     let pipe = Pipe()
     process.standardOutput = pipe
     try process.run()

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Synthetic fine-tuned checkpoints with the tensor names and shapes of a CLIP visual encoder.
+"""Synthetic fine-tuned checkpoints with the tensor names and shapes of a CLIP visual encoder (or, with
+--layout llama-layer, of one Llama-7B decoder layer: q/k/v/o 4096², gate/up 11008×4096, down 4096×11008).
 
-    python3 synthesize.py OUTDIR [--layout vit-b32|mini|small] [--blocks N] [--tasks T] [--seed S]
+    python3 synthesize.py OUTDIR [--layout vit-b32|mini|small|llama-layer] [--blocks N] [--tasks T] [--seed S]
                           [--dtype F32|F64|F16|BF16] [--lowrank R]
 
 Writes OUTDIR/base.safetensors and OUTDIR/ft_00.safetensors … . Every 2-D task vector is a low-rank part
@@ -19,9 +20,22 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import safetensors_io  # noqa: E402
 
 WIDTHS = {"vit-b32": (768, 12, 3072, 50, 512, 32), "mini": (96, 2, 384, 17, 64, 4), "small": (48, 1, 96, 9, 32, 2)}
+LAYOUTS = sorted(WIDTHS) + ["llama-layer"]
+
+
+def llama_layer_shapes(width=4096, hidden=11008):
+    prefix = "model.layers.0."
+    result = {prefix + "input_layernorm.weight": (width,), prefix + "post_attention_layernorm.weight": (width,)}
+    for name in "qkvo":
+        result[prefix + f"self_attn.{name}_proj.weight"] = (width, width)
+    result.update({prefix + "mlp.gate_proj.weight": (hidden, width), prefix + "mlp.up_proj.weight": (hidden, width),
+                   prefix + "mlp.down_proj.weight": (width, hidden)})
+    return result
 
 
 def shapes(layout, blocks):
+    if layout == "llama-layer":
+        return llama_layer_shapes()
     width, default_blocks, hidden, tokens, projection, patch = WIDTHS[layout]
     result = {"model.visual.class_embedding": (width,), "model.visual.positional_embedding": (tokens, width),
               "model.visual.proj": (width, projection), "model.visual.conv1.weight": (width, 3, patch, patch),
@@ -66,7 +80,7 @@ def task_vectors(rng, shape, tasks, lowrank):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("outdir")
-    parser.add_argument("--layout", default="mini", choices=sorted(WIDTHS))
+    parser.add_argument("--layout", default="mini", choices=LAYOUTS)
     parser.add_argument("--blocks", type=int)
     parser.add_argument("--tasks", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)

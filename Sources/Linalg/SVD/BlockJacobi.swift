@@ -93,7 +93,15 @@ func orthogonalizeBlockPair<T: LinalgScalar>(_ x: MutableMatrixView<T>, blocks: 
     let rows = Array(first) + Array(second)
     let (b0, p) = (first.count, rows.count)
     let inWorkingPrecision = gramInWorkingPrecision || T.self == Double.self
-    let widened: Matrix<Double>? = inWorkingPrecision ? nil : gatherRows(x, rows).converted()
+    /// The pair's rows of X, gathered once for the whole Gram matrix and the rotation.
+    var gathered: Matrix<T>? = nil
+    func pairRows() -> Matrix<T> {
+        if let gathered { return gathered }
+        let rowsOfPair = gatherRows(x, rows)
+        gathered = rowsOfPair
+        return rowsOfPair
+    }
+    let widened: Matrix<Double>? = inWorkingPrecision ? nil : pairRows().converted()
     /// G's rows `a` and columns `b` (ranges of the pair's rows, each within one block or the whole pair).
     func gram(_ a: Range<Int>, _ b: Range<Int>) -> Matrix<Double> {
         if let widened {
@@ -109,7 +117,7 @@ func orthogonalizeBlockPair<T: LinalgScalar>(_ x: MutableMatrixView<T>, blocks: 
         }
         func rowsOfX(_ local: Range<Int>) -> (view: MatrixView<T>, copy: Matrix<T>?) {
             if local.count == p {
-                let copy = gatherRows(x, rows)
+                let copy = pairRows()
                 return (copy.withView { $0 }, copy)
             }
             let start = local.lowerBound < b0 ? first.lowerBound + local.lowerBound : second.lowerBound + local.lowerBound - b0
@@ -167,14 +175,13 @@ func orthogonalizeBlockPair<T: LinalgScalar>(_ x: MutableMatrixView<T>, blocks: 
     // (measured with the rows sorted by norm, 2 threads: one inner sweep beat two by 25–35 %, and
     // b = 32 beat 16, 24, 40 and 48 by 6–40 % at 768² and 1024², and 24 also at the other shapes).
     let wt: Matrix<T> = diagonalizingRotations(&g, sweeps: 1).converted()
-    func rotate(_ m: MutableMatrixView<T>) {
-        let gathered = gatherRows(m, rows)
+    func rotate(_ m: MutableMatrixView<T>, rows source: Matrix<T>) {
         var result = Matrix<T>(rows: p, columns: m.columns)
-        wt.withView { a in gathered.withView { b in result.withMutableView { c in gemm(a, b, into: c, threads: 1) } } }
+        wt.withView { a in source.withView { b in result.withMutableView { c in gemm(a, b, into: c, threads: 1) } } }
         scatterRows(result, into: m, rows)
     }
-    rotate(x)
-    if let accumulator { rotate(accumulator) }
+    rotate(x, rows: pairRows())
+    if let accumulator { rotate(accumulator, rows: gatherRows(accumulator, rows)) }
     return true
 }
 

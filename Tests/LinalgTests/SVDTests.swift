@@ -57,38 +57,6 @@ final class SVDTests: XCTestCase {
         return Matrix(rows: m, columns: n, elements: base.elements.map { T($0 * scale) })
     }
 
-    /// The three LAPACK ratios, computed in Double on A and σ normalized by A's largest entry.
-    func ratios<T: LinalgScalar>(_ a: Matrix<T>, _ svd: SVD<T>) -> (residual: Double, u: Double, v: Double) {
-        let (m, n) = (a.rows, a.columns), r = min(m, n)
-        let eps = Double(T.ulpOfOne)
-        let scale = max(a.elements.map { abs(Double($0)) }.max() ?? 0, Double.leastNormalMagnitude)
-        var residual = 0.0, norm = 0.0
-        for i in 0..<m {
-            for j in 0..<n {
-                var sum = 0.0
-                for p in 0..<r { sum += Double(svd.u[i, p]) * (Double(svd.singularValues[p]) / scale) * Double(svd.vt[p, j]) }
-                let aij = Double(a[i, j]) / scale
-                residual += (aij - sum) * (aij - sum)
-                norm += aij * aij
-            }
-        }
-        func orthogonality(_ columns: Int, _ rows: Int, _ entry: (Int, Int) -> Double) -> Double {
-            var sum = 0.0
-            for i in 0..<columns {
-                for j in 0..<columns {
-                    var dot = 0.0
-                    for p in 0..<rows { dot += entry(p, i) * entry(p, j) }
-                    sum += (dot - (i == j ? 1 : 0)) * (dot - (i == j ? 1 : 0))
-                }
-            }
-            return sum.squareRoot()
-        }
-        let residualRatio = norm == 0 ? residual.squareRoot() / eps : residual.squareRoot() / (norm.squareRoot() * Double(max(m, n)) * eps)
-        return (residualRatio,
-                orthogonality(r, m) { Double(svd.u[$0, $1]) } / (Double(max(1, m)) * eps),
-                orthogonality(r, n) { Double(svd.vt[$1, $0]) } / (Double(max(1, n)) * eps))
-    }
-
     func check<T: LinalgScalar>(_ a: Matrix<T>, _ algorithm: SVDAlgorithm, _ label: String, threads: Int = 1) throws {
         let svd = try SVD(a, algorithm: algorithm, threads: threads)
         let r = min(a.rows, a.columns)
@@ -99,7 +67,7 @@ final class SVDTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(svd.singularValues[p], 0, label)
             if p > 0 { XCTAssertGreaterThanOrEqual(svd.singularValues[p - 1], svd.singularValues[p], label) }
         }
-        let (residual, u, v) = ratios(a, svd)
+        let (residual, u, v) = lapackRatios(a, svd)
         XCTAssertLessThan(residual, 50, "\(label): residual")
         XCTAssertLessThan(u, 50, "\(label): UᵀU − I")
         XCTAssertLessThan(v, 50, "\(label): VᵀV − I")

@@ -93,7 +93,15 @@ func orthogonalizeBlockPair<T: LinalgScalar>(_ x: MutableMatrixView<T>, blocks: 
     let rows = Array(first) + Array(second)
     let (b0, p) = (first.count, rows.count)
     let inWorkingPrecision = gramInWorkingPrecision || T.self == Double.self
-    let widened: Matrix<Double>? = inWorkingPrecision ? nil : gatherRows(x, rows).converted()
+    /// The pair's rows of X, gathered once for the whole Gram matrix and the rotation.
+    var gathered: Matrix<T>? = nil
+    func pairRows() -> Matrix<T> {
+        if let gathered { return gathered }
+        let rowsOfPair = gatherRows(x, rows)
+        gathered = rowsOfPair
+        return rowsOfPair
+    }
+    let widened: Matrix<Double>? = inWorkingPrecision ? nil : pairRows().converted()
     /// G's rows `a` and columns `b` (ranges of the pair's rows, each within one block or the whole pair).
     func gram(_ a: Range<Int>, _ b: Range<Int>) -> Matrix<Double> {
         if let widened {
@@ -109,7 +117,7 @@ func orthogonalizeBlockPair<T: LinalgScalar>(_ x: MutableMatrixView<T>, blocks: 
         }
         func rowsOfX(_ local: Range<Int>) -> (view: MatrixView<T>, copy: Matrix<T>?) {
             if local.count == p {
-                let copy = gatherRows(x, rows)
+                let copy = pairRows()
                 return (copy.withView { $0 }, copy)
             }
             let start = local.lowerBound < b0 ? first.lowerBound + local.lowerBound : second.lowerBound + local.lowerBound - b0
@@ -167,14 +175,13 @@ func orthogonalizeBlockPair<T: LinalgScalar>(_ x: MutableMatrixView<T>, blocks: 
     // (measured with the rows sorted by norm, 2 threads: one inner sweep beat two by 25–35 %, and
     // b = 32 beat 16, 24, 40 and 48 by 6–40 % at 768² and 1024², and 24 also at the other shapes).
     let wt: Matrix<T> = diagonalizingRotations(&g, sweeps: 1).converted()
-    func rotate(_ m: MutableMatrixView<T>) {
-        let gathered = gatherRows(m, rows)
+    func rotate(_ m: MutableMatrixView<T>, rows source: Matrix<T>) {
         var result = Matrix<T>(rows: p, columns: m.columns)
-        wt.withView { a in gathered.withView { b in result.withMutableView { c in gemm(a, b, into: c, threads: 1) } } }
+        wt.withView { a in source.withView { b in result.withMutableView { c in gemm(a, b, into: c, threads: 1) } } }
         scatterRows(result, into: m, rows)
     }
-    rotate(x)
-    if let accumulator { rotate(accumulator) }
+    rotate(x, rows: pairRows())
+    if let accumulator { rotate(accumulator, rows: gatherRows(accumulator, rows)) }
     return true
 }
 
@@ -210,62 +217,4 @@ func scatterRows<T: LinalgScalar>(_ source: Matrix<T>, into m: MutableMatrixView
             (m.base + row &* m.leadingDimension).update(from: s.base + k &* s.rowStride, count: m.columns)
         }
     }
-}
-
-/// Cyclic two-sided Jacobi on a symmetric A for at most `sweeps` sweeps (A ends nearly diagonal,
-/// Wᵀ·A·W), returning Wᵀ: its rows are the rotated basis, so X ← Wᵀ·X has Gram matrix WᵀAW.
-/// Rotations with |a_ij| ≤ ε·√(a_ii·a_jj) are skipped. Only the upper triangle is kept current
-/// (as in LAPACK's symmetric Jacobi): a rotation (i, j) updates the pairs (a_ki, a_kj) for k < i,
-/// (a_ik, a_kj) for i < k < j and (a_ik, a_jk) for k > j — the last a vector operation on two
-/// rows — and sets the 2×2 block to diag(a_ii − t·a_ij, a_jj + t·a_ij) (Rutishauser's formulas;
-/// t = tan of the angle): 2p entries per rotation where updating whole rows and columns takes 4p.
-/// The lower triangle is restored at the end. Wᵀ ← Rᵀ·Wᵀ on rows i, j, over the columns where either
-/// row can be nonzero: Wᵀ starts as the identity, and a row's nonzero columns stay within the first
-/// `extent` (row r: r + 1 at first; a rotation gives both rows the larger extent of the two), so the
-/// rest would rotate zeros into zeros — in a first sweep (i, j) touches j + 1 columns, not p.
-/// Cost: ~3p³ flops per sweep (less in the first).
-func diagonalizingRotations(_ a: inout Matrix<Double>, sweeps: Int) -> Matrix<Double> {
-    let p = a.rows
-    var wt = Matrix<Double>.identity(p)
-    var extent = (0..<p).map { $0 + 1 }
-    a.withMutableView { a in
-        wt.withMutableView { wt in
-            let ld = a.leadingDimension
-            for _ in 0..<sweeps {
-                var rotated = false
-                for i in 0..<(p - 1) {
-                    for j in (i + 1)..<p {
-                        let aij = a[i, j]
-                        if aij == 0 || abs(aij) <= Double.ulpOfOne * (abs(a[i, i] * a[j, j])).squareRoot() { continue }
-                        rotated = true
-                        let (aii, ajj) = (a[i, i], a[j, j])
-                        let theta = (ajj - aii) / (2 * aij)
-                        let t = (theta >= 0 ? 1 : -1) / (abs(theta) + (1 + theta * theta).squareRoot())
-                        let c = 1 / (1 + t * t).squareRoot(), s = t * c
-                        let (rowI, rowJ) = (a.base + i &* ld, a.base + j &* ld)
-                        for k in 0..<i {
-                            let (x, y) = (a.base[k &* ld &+ i], a.base[k &* ld &+ j])
-                            a.base[k &* ld &+ i] = c * x - s * y
-                            a.base[k &* ld &+ j] = s * x + c * y
-                        }
-                        for k in (i + 1)..<j {
-                            let (x, y) = (rowI[k], a.base[k &* ld &+ j])
-                            rowI[k] = c * x - s * y
-                            a.base[k &* ld &+ j] = s * x + c * y
-                        }
-                        rotate(rowI + (j + 1), rowJ + (j + 1), count: p - j - 1, cosine: c, sine: s)
-                        rowI[i] = aii - t * aij
-                        rowJ[j] = ajj + t * aij
-                        rowI[j] = 0
-                        let columns = max(extent[i], extent[j])
-                        (extent[i], extent[j]) = (columns, columns)
-                        rotate(wt.base + i &* wt.leadingDimension, wt.base + j &* wt.leadingDimension, count: columns, cosine: c, sine: s)
-                    }
-                }
-                if !rotated { break }
-            }
-            for i in 0..<p { for j in 0..<i { a[i, j] = a[j, i] } }
-        }
-    }
-    return wt
 }

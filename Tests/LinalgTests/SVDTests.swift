@@ -338,6 +338,24 @@ final class SVDTests: XCTestCase {
         XCTAssertEqual(one.singularValues, two.singularValues)
     }
 
+    /// W = V_s Σ_s⁻¹ V_sᵀ by block rows up to the diagonal (n = 300: a full block of 256 and a
+    /// partial one): its lower triangle is the full GEMM's bit for bit, and it is exactly symmetric.
+    func testInverseWeightedGramIsTheFullProductMirrored() {
+        var generator = SeededGenerator(seed: 42)
+        let (n, count) = (300, 280)
+        let vt = Matrix<Double>.random(rows: n, columns: n, using: &generator).converted(to: Float.self)
+        let sigma = (0..<n).map { Float(1) / Float($0 + 1) }
+        let w = DirectLeftVectors.inverseWeightedGram(vt, sigma, count: count, threads: 2)
+        let full = product(DirectLeftVectors.inverseScaledRows(vt, sigma, count: count), vt.selecting(rows: Array(0..<count)),
+                           transposeA: true)
+        for i in 0..<n {
+            for j in 0...i {
+                XCTAssertEqual(w[i, j], full[i, j], "(\(i), \(j))")
+                XCTAssertEqual(w[j, i], w[i, j], "(\(j), \(i))")
+            }
+        }
+    }
+
     func testPolarFactorAndNuclearNorm() throws {
         var generator = SeededGenerator(seed: 35)
         let a = Matrix<Double>.random(rows: 40, columns: 25, using: &generator)

@@ -29,15 +29,16 @@ public struct PolarDecomposition<T: LinalgScalar>: Sendable {
     /// A = [Q]·Q_B·B·P_Bᵀ (QR first when m ≥ 11n/6) and B = U_B·Σ·V_Bᵀ: then
     /// polar(A) = Σᵢ uᵢvᵢᵀ with uᵢ = [Q]·Q_B·[U_B eᵢ; 0] = A·vᵢ/σᵢ. The strong directions
     /// (`DirectLeftVectors`) take the second form, all of them at once as A·W with
-    /// W = V_s Σ_s⁻¹ V_sᵀ: two GEMMs, 2n²s + 2mn² flops for s strong directions. The weak ones
-    /// take the first, and only their few columns of U_B are formed and sent through the
-    /// reflectors (`BidiagonalPathSVD`); when there are none, divide and conquer skips U_B.
+    /// W = V_s Σ_s⁻¹ V_sᵀ: GEMMs of n²s flops (W is symmetric) and 2mn² for s strong directions.
+    /// The weak ones take the first, and only their few columns of U_B are formed and sent
+    /// through the reflectors (`BidiagonalPathSVD`); when there are none, divide and conquer
+    /// skips U_B.
     ///
     /// The full SVD's route, U·Vᵀ, instead applies Q_B to all n columns of U_B (4mn² − 2n³ flops
     /// without the QR; with it, 2n³ for Q_B and 4mn² − 2n³ for Q), then multiplies U·Vᵀ (2mn²).
-    /// Since 4mn² − 2n³ ≥ 2n³ ≥ 2n²s for m ≥ n, this route never takes more flops, and
+    /// Since 4mn² − 2n³ ≥ 2n³ ≥ n²s for m ≥ n, this route never takes more flops, and
     /// where the other applies reflectors (a rate well below GEMM's) it runs GEMMs: for a square
-    /// matrix it replaces U's back-transformation, of the same 2n³ flops as W, and U_B.
+    /// matrix it replaces U's back-transformation, 2n³ flops, with W's n³, and U_B.
     ///
     /// Accuracy: a strong column A·v̂ᵢ/σ̂ᵢ differs from the reflector route's ûᵢ by the SVD's
     /// residual over σᵢ, at most 128 times its roundoff (`DirectLeftVectors`), so the factor is
@@ -65,9 +66,7 @@ public struct PolarDecomposition<T: LinalgScalar>: Sendable {
         let strong = DirectLeftVectors.strongCount(sigma, among: kept)
         // Strong directions: A·W with W = V Σ⁻¹ Vᵀ over them; W is symmetric, so a wide matrix's
         // factor, the transpose of its transpose's, is W·A (no transposed copy of the result).
-        let scaledVt = DirectLeftVectors.inverseScaledRows(svd.vt, sigma, count: strong)
-        let vt = svd.vt.selecting(rows: Array(0..<strong))
-        let w = product(scaledVt, vt, transposeA: true, threads: threads)
+        let w = DirectLeftVectors.inverseWeightedGram(svd.vt, sigma, count: strong, threads: threads)
         var factor = m >= n ? product(scaled, w, threads: threads) : product(w, scaled, threads: threads)
         // Weak directions: their left vectors through the reflectors, times their rows of Vᵀ.
         if kept > strong {

@@ -8,6 +8,8 @@ struct BenchOptions {
     var shapes: [String]? = nil
     var repetitions = 7
     var algorithm: SVDAlgorithm? = nil
+    /// The operations to time (the `op` column); nil: all of them.
+    var operations: Set<String>? = nil
 
     init(_ arguments: [String]) {
         var iterator = arguments.makeIterator()
@@ -17,6 +19,7 @@ struct BenchOptions {
             case "--threads": threads = (iterator.next() ?? "").split(separator: ",").compactMap { Int($0) }
             case "--shapes": shapes = (iterator.next() ?? "").split(separator: ",").map(String.init)
             case "--reps": repetitions = Int(iterator.next() ?? "") ?? repetitions
+            case "--ops": operations = Set((iterator.next() ?? "").split(separator: ",").map(String.init))
             case "--algorithm":
                 guard let name = iterator.next(), let value = SVDAlgorithm(rawValue: name) else {
                     FileHandle.standardError.write(Data("--algorithm takes auto, bidiagonal or jacobi\n".utf8))
@@ -29,6 +32,11 @@ struct BenchOptions {
             }
         }
     }
+}
+
+extension BenchOptions {
+    /// Whether `--ops` (if given) names `operation`.
+    func times(_ operation: String) -> Bool { operations?.contains(operation) ?? true }
 }
 
 /// Median wall time of `repetitions` runs of `body`, after one warm-up run.

@@ -11,7 +11,7 @@ let largeSVDShapes = ["4096x4096", "11008x4096", "4096x11008"]
 /// bidiagonal path alone: `reduction` ([QR →] bidiagonalization) and `back_transformation`
 /// (forming U = [Q]·Q_B·[U_B; 0] and V = P_B·V_B from the reflectors, for n×n U_B and V_B).
 /// So sgesdd_s − reduction is the bidiagonal solve without vectors, and sgesdd_uv − reduction −
-/// back_transformation the divide and conquer with vectors.
+/// back_transformation the divide and conquer with vectors. `--ops` picks some of these rows.
 func runSVDBenchmark(_ options: BenchOptions, algorithms: [SVDAlgorithm]) {
     if !options.json {
         print("op                   algorithm   shape       threads  milliseconds")
@@ -26,16 +26,19 @@ func runSVDBenchmark(_ options: BenchOptions, algorithms: [SVDAlgorithm]) {
                     ("sgesdd_s", { _ = try! SVD<Float>.singularValues(of: a, algorithm: algorithm, threads: threads) }),
                     ("polar", { _ = try! PolarDecomposition(a, relativeThreshold: 0, algorithm: algorithm, threads: threads) }),
                 ]
-                for (op, body) in cases {
+                for (op, body) in cases where options.times(op) {
                     reportSVDTime(op: op, algorithm: algorithm.rawValue, shape: shape, threads: threads,
                                   seconds: medianSeconds(repetitions: options.repetitions, body), json: options.json)
                 }
             }
         }
-        for threads in options.threads {
-            reportSVDTime(op: "reduction", algorithm: "bidiagonal", shape: shape, threads: threads,
-                          seconds: medianSeconds(repetitions: options.repetitions) { _ = reduceToBidiagonal(a, threads: threads) },
-                          json: options.json)
+        for threads in options.threads where options.times("reduction") || options.times("back_transformation") {
+            if options.times("reduction") {
+                reportSVDTime(op: "reduction", algorithm: "bidiagonal", shape: shape, threads: threads,
+                              seconds: medianSeconds(repetitions: options.repetitions) { _ = reduceToBidiagonal(a, threads: threads) },
+                              json: options.json)
+            }
+            guard options.times("back_transformation") else { continue }
             let (qr, reduction) = reduceToBidiagonal(a, threads: threads)
             reportSVDTime(op: "back_transformation", algorithm: "bidiagonal", shape: shape, threads: threads,
                           seconds: medianSeconds(repetitions: options.repetitions) {

@@ -220,6 +220,110 @@ final class SVDTests: XCTestCase {
         }
     }
 
+    /// LAPACK-style ratios of a polar factor F of `a` that keeps `rank` directions, against
+    /// U_k·V_kᵀ from a Double SVD of the same (rounded) matrix: F is a partial isometry when FᵀF
+    /// is a projection, ‖(FᵀF)² − FᵀF‖_F/(n·ε) (for full column rank ‖FᵀF − I‖_F/(n·ε) up to
+    /// roundoff), and ‖F − U_kV_kᵀ‖_F/(n·ε·κ) with κ = σ₁/σ_k, the polar factor's condition.
+    func polarRatios<T: LinalgScalar>(_ a: Matrix<T>, _ factor: Matrix<T>, rank k: Int) throws
+        -> (isometry: Double, agreement: Double) {
+        let (m, n) = (a.rows, a.columns)
+        let tall = m >= n
+        let f = (tall ? factor : factor.transposed).converted(to: Double.self)
+        let gram = product(f, f, transposeA: true)
+        let idempotence = product(gram, gram)
+        let isometry = zip(idempotence.elements, gram.elements).reduce(0.0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
+        let reference = try SVD(a.converted(to: Double.self), algorithm: .jacobi)
+        let sigma = reference.singularValues
+        var difference = 0.0
+        for i in 0..<m {
+            for j in 0..<n {
+                let exact = (0..<k).reduce(0.0) { $0 + reference.u[i, $1] * reference.vt[$1, j] }
+                let computed = Double(factor[i, j])
+                difference += (computed - exact) * (computed - exact)
+            }
+        }
+        let eps = Double(T.ulpOfOne), size = Double(max(m, n))
+        return (isometry / (size * eps), difference.squareRoot() / (size * eps * sigma[0] / sigma[k - 1]))
+    }
+
+    /// Square matrices take the route of tall ones: A·(V_s Σ_s⁻¹ V_sᵀ) for the strong directions,
+    /// the reflectors for the weak ones. Spectra 1 … 10⁻⁴ (32 strong, 28 weak) and 1 … 0.1 (all
+    /// strong: divide and conquer skips U_B), A and Aᵀ, Float and Double: the factor is a partial
+    /// isometry, and the Double SVD's U·Vᵀ to within its condition.
+    func testPolarOfSquareMatrices() throws {
+        var generator = SeededGenerator(seed: 39)
+        let n = 60
+        for smallest in [1e-4, 0.1] {
+            let a = withSpectrum(n, n, (0..<n).map { pow(smallest, Double($0) / Double(n - 1)) }, &generator)
+            func check<T: LinalgScalar>(_ x: Matrix<T>) throws {
+                let polar = try PolarDecomposition(x, relativeThreshold: 0)
+                XCTAssertEqual(polar.rank, n)
+                let (isometry, agreement) = try polarRatios(x, polar.factor, rank: n)
+                let label = "\(T.self), σₙ/σ₁ = \(smallest)"
+                XCTAssertLessThan(isometry, 50, "\(label): (FᵀF)² − FᵀF")
+                XCTAssertLessThan(agreement, 50, "\(label): F − UVᵀ")
+                let gram = product(polar.factor, polar.factor, transposeA: true)
+                let identity = (0..<n * n).reduce(0.0) { sum, k in
+                    let d = Double(gram.elements[k]) - (k / n == k % n ? 1 : 0)
+                    return sum + d * d
+                }
+                XCTAssertLessThan(identity.squareRoot() / (Double(n) * Double(T.ulpOfOne)), 50, "\(label): FᵀF − I")
+            }
+            for x in [a, a.transposed] {
+                try check(x)
+                try check(x.converted(to: Float.self))
+            }
+        }
+    }
+
+    /// A square matrix of rank 20 in 60 (σ 1 … 10⁻³, some of them weak, then zeros): the relative
+    /// threshold keeps exactly the 20, and the factor is the partial isometry U₂₀·V₂₀ᵀ.
+    func testPolarOfRankDeficientSquareMatrix() throws {
+        var generator = SeededGenerator(seed: 40)
+        let (n, k) = (60, 20)
+        let a = withSpectrum(n, n, (0..<n).map { $0 < k ? pow(1e-3, Double($0) / Double(k - 1)) : 0 }, &generator)
+        func check<T: LinalgScalar>(_ x: Matrix<T>) throws {
+            let polar = try PolarDecomposition(x, relativeThreshold: 1e-4)
+            XCTAssertEqual(polar.rank, k, "\(T.self)")
+            let (isometry, agreement) = try polarRatios(x, polar.factor, rank: k)
+            XCTAssertLessThan(isometry, 50, "\(T.self): (FᵀF)² − FᵀF")
+            XCTAssertLessThan(agreement, 50, "\(T.self): F − U₂₀V₂₀ᵀ")
+            let frobeniusSquared = polar.factor.elements.reduce(0.0) { $0 + Double($1) * Double($1) }
+            XCTAssertEqual(frobeniusSquared, Double(k), accuracy: 50 * Double(n) * Double(T.ulpOfOne) * Double(k))
+        }
+        try check(a)
+        try check(a.converted(to: Float.self))
+    }
+
+    /// The square route's factor does not depend on the thread count (a uniform matrix, which has
+    /// a few weak directions: both halves of the route run).
+    func testPolarOfSquareMatrixDeterministicAcrossThreadCounts() throws {
+        var generator = SeededGenerator(seed: 41)
+        let a = Matrix<Double>.random(rows: 300, columns: 300, using: &generator).converted(to: Float.self)
+        let one = try PolarDecomposition(a, relativeThreshold: 0, threads: 1)
+        let two = try PolarDecomposition(a, relativeThreshold: 0, threads: 2)
+        XCTAssertEqual(one.factor, two.factor)
+        XCTAssertEqual(one.singularValues, two.singularValues)
+    }
+
+    /// W = V_s Σ_s⁻¹ V_sᵀ by block rows up to the diagonal (n = 300: a full block of 256 and a
+    /// partial one): its lower triangle is the full GEMM's bit for bit, and it is exactly symmetric.
+    func testInverseWeightedGramIsTheFullProductMirrored() {
+        var generator = SeededGenerator(seed: 42)
+        let (n, count) = (300, 280)
+        let vt = Matrix<Double>.random(rows: n, columns: n, using: &generator).converted(to: Float.self)
+        let sigma = (0..<n).map { Float(1) / Float($0 + 1) }
+        let w = DirectLeftVectors.inverseWeightedGram(vt, sigma, count: count, threads: 2)
+        let full = product(DirectLeftVectors.inverseScaledRows(vt, sigma, count: count), vt.selecting(rows: Array(0..<count)),
+                           transposeA: true)
+        for i in 0..<n {
+            for j in 0...i {
+                XCTAssertEqual(w[i, j], full[i, j], "(\(i), \(j))")
+                XCTAssertEqual(w[j, i], w[i, j], "(\(j), \(i))")
+            }
+        }
+    }
+
     func testPolarFactorAndNuclearNorm() throws {
         var generator = SeededGenerator(seed: 35)
         let a = Matrix<Double>.random(rows: 40, columns: 25, using: &generator)

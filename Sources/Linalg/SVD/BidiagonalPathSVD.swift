@@ -3,8 +3,8 @@
 /// B = U_B·Σ·V_Bᵀ, with σ and Vᵀ = (P_B·V_B)ᵀ formed at once and U = [Q]·Q_B·[U_B; 0] formed
 /// column by column on demand (`leftVectors`). Applying the reflectors costs ~4mn per column,
 /// so a caller that needs few left vectors, or reads the strong ones off A
-/// (`DirectLeftVectors`), skips most of the back-transformation: the polar factor of a tall
-/// matrix needs only its weak directions' columns.
+/// (`DirectLeftVectors`), skips most of the back-transformation: the polar factor needs only
+/// its weak directions' columns.
 ///
 /// A caller that can tell from the spectrum whether it will want any left vectors (`mayWantLeft`,
 /// asked of `BidiagonalSpectrum`'s O(n) counts) saves U_B too when it will not: about half of

@@ -377,4 +377,67 @@ final class SVDTests: XCTestCase {
             }
         }
     }
+
+    /// The inner step in its one-sided form: on G = B·Bᵀ one sweep gives the two-sided sweep's Wᵀ
+    /// (the same rotations in exact arithmetic, so the two agree to rounding times G's condition),
+    /// W stays orthogonal, and twelve sweeps leave Wᵀ·G·W diagonal to G's rounding.
+    func testCholeskyJacobiIsTheTwoSidedSweepOneSided() throws {
+        var generator = SeededGenerator(seed: 78)
+        for p in [2, 3, 17, 64] {
+            let b = Matrix<Double>.random(rows: p, columns: p + 5, using: &generator)
+            let g = product(b, b.transposed)
+            let scale = g.elements.map(abs).max()!
+            var twoSided = g
+            let expected = diagonalizingRotations(&twoSided, sweeps: 1)
+            let oneSweep = try XCTUnwrap(choleskyJacobiRotations(g, sweeps: 1), "p \(p): G is positive definite")
+            for i in 0..<p {
+                for j in 0..<p { XCTAssertEqual(oneSweep[i, j], expected[i, j], accuracy: 1e-9, "p \(p): Wᵀ differs at (\(i), \(j))") }
+            }
+            let wt = try XCTUnwrap(choleskyJacobiRotations(g, sweeps: 12))
+            let identity = product(wt, wt.transposed)
+            let similar = product(product(wt, g), wt.transposed)
+            for i in 0..<p {
+                for j in 0..<p {
+                    XCTAssertEqual(identity[i, j], i == j ? 1 : 0, accuracy: 1e-13 * Double(p), "p \(p): W not orthogonal")
+                    if i != j { XCTAssertLessThanOrEqual(abs(similar[i, j]), 1e-13 * Double(p) * scale, "p \(p): WᵀGW not diagonal") }
+                }
+            }
+        }
+    }
+
+    /// Cholesky of a Gram matrix: L·Lᵀ = G; a zero row of X gives a zero row of L; rows dependent to
+    /// working precision break it off (nil), which sends the block Jacobi's pair to the two-sided
+    /// sweep — whose result the block Jacobi is checked on here, on rows with such a pair.
+    func testCholeskyFactorAndTheTwoSidedFallback() throws {
+        var generator = SeededGenerator(seed: 79)
+        var x = Matrix<Double>.random(rows: 96, columns: 80, using: &generator)
+        for j in 0..<80 { x[5, j] = 0 }
+        let top = x.selecting(rows: Array(0..<64))
+        let g = product(top, top.transposed)
+        let l = try XCTUnwrap(choleskyFactor(g))
+        let scale = g.elements.map(abs).max()!
+        let llt = product(l, l.transposed)
+        for i in 0..<64 {
+            XCTAssertEqual(l[5, i], 0, "the zero row's factor row is not zero")
+            for j in 0..<64 { XCTAssertEqual(llt[i, j], g[i, j], accuracy: 1e-14 * 64 * scale) }
+        }
+        // Row 1 a copy of row 0 up to 10⁻¹⁰: their 2×2 Gram block is singular to Double precision.
+        for j in 0..<80 { x[1, j] = x[0, j] * (1 + 1e-10 * Double(j % 3)) }
+        let topDependent = x.selecting(rows: Array(0..<64))
+        let dependent = product(topDependent, topDependent.transposed)
+        XCTAssertNil(choleskyFactor(dependent), "Cholesky did not break off on dependent rows")
+        let expected = try SVD<Double>.singularValues(of: x, algorithm: .bidiagonal)
+        var rows = x
+        try rows.withMutableView { view in
+            _ = try orthogonalizeRowsBlocked(view, accumulator: nil, negligible: Double.leastNormalMagnitude / Double.ulpOfOne)
+        }
+        let norms = (0..<96).map { i in (0..<80).reduce(0.0) { $0 + rows[i, $1] * rows[i, $1] }.squareRoot() }.sorted(by: >)
+        for k in 0..<80 { XCTAssertEqual(norms[k], expected[k], accuracy: 1e-13 * expected[0], "σ\(k)") }
+        for i in 0..<96 {
+            for j in (i + 1)..<96 where norms[i] > 1e-12 && norms[j] > 1e-12 {
+                let cosine = (0..<80).reduce(0.0) { $0 + rows[i, $1] * rows[j, $1] }
+                XCTAssertLessThanOrEqual(abs(cosine), 1e-13 * norms[0] * norms[0], "rows \(i), \(j) not orthogonal")
+            }
+        }
+    }
 }

@@ -1,6 +1,8 @@
 /// Block one-sided Jacobi: the rows of X are split into blocks of b, and each pair of blocks is
 /// orthogonalized at once. For a pair P (p ≤ 2b rows) the Gram matrix G = X_P·X_Pᵀ is formed with
-/// one GEMM, diagonalized by one sweep of cyclic two-sided Jacobi (G ≈ W·Λ·Wᵀ), and X_P ← Wᵀ·X_P
+/// one GEMM, diagonalized by one sweep of cyclic Jacobi (G ≈ W·Λ·Wᵀ: one-sided on G's Cholesky
+/// factor, `choleskyJacobiRotations`, or two-sided on G itself, `diagonalizingRotations`, when
+/// the pair's rows are dependent to working precision and G has no Cholesky factor), and X_P ← Wᵀ·X_P
 /// (and the accumulator's rows alike) with another GEMM: the rows of Wᵀ·X_P are nearly
 /// orthogonal, since their Gram matrix is nearly Λ. A sweep takes every pair of blocks once in
 /// round-robin order, pairs of a round in parallel (disjoint rows, so results do not depend on
@@ -21,8 +23,14 @@
 ///
 /// Precision of G: the early sweeps only need rotations that reduce cosines of order 10⁻²…10⁻⁴,
 /// which a Float G (cosines to ~√n·ε_Float) gives at half the cost and without widening the rows:
-/// Float input forms G in Float until a sweep's largest cosine falls below 10⁻⁴, and every later
-/// sweep forms it in Double, where no row's squared norm underflows. Stopping rule: the iteration
+/// Float input forms G in Float until a sweep's largest cosine falls below 2·10⁻³, and every later
+/// sweep forms it in Double, where no row's squared norm underflows. The switch comes as soon as
+/// the next sweep can be the last: converging quadratically, a sweep entered with largest cosine c
+/// leaves about 3c² (measured 1.6c²–3.6c² on 768² to 1024² random matrices), at or below what a
+/// Float G can still resolve (~√n·ε_Float), so a Float sweep after it would only find nothing to do
+/// and leave the proof to one more, Double, sweep. A Double sweep widens X to Double once and keeps
+/// the widened rows current as pairs are transformed, so each pair's Gram blocks are views of it.
+/// Stopping rule: the iteration
 /// ends with the first sweep in which every pair of rows of squared norm above `negligible` has
 /// |x_iᵀx_j| ≤ tol·‖x_i‖‖x_j‖, tol = √n·ε, inner products and norms taken from that sweep's Double
 /// G (de Rijk's and Hari–Veselić's scaled test: it does not depend on the rows' norms). Rows of
@@ -57,14 +65,18 @@ func orthogonalizeRowsBlocked<T: LinalgScalar>(_ x: MutableMatrixView<T>, accumu
         let largestCosine = SendableMaximum()
         let verified = SendableFlags(blocks.count)
         let crossFirst = previousCosine < 1e-2
-        let transformed = sweepRoundRobin(rounds, parts: parts) { [gramInWorkingPrecision] i, j in
-            orthogonalizeBlockPair(x, blocks: (i, j), of: blocks, accumulator: accumulator,
-                                   tolerance: tolerance, negligible: negligible, gramInWorkingPrecision: gramInWorkingPrecision,
-                                   crossFirst: crossFirst, verified: verified, largestCosine: largestCosine)
+        var widened = T.self == Double.self || gramInWorkingPrecision ? Matrix<Double>(rows: 0, columns: 0) : gatherRows(x, Array(0..<r)).converted()
+        let transformed = widened.withMutableView { widened in
+            sweepRoundRobin(rounds, parts: parts) { [gramInWorkingPrecision] i, j in
+                orthogonalizeBlockPair(x, blocks: (i, j), of: blocks, accumulator: accumulator,
+                                       tolerance: tolerance, negligible: negligible, gramInWorkingPrecision: gramInWorkingPrecision,
+                                       widened: widened.rows == 0 ? nil : widened,
+                                       crossFirst: crossFirst, verified: verified, largestCosine: largestCosine)
+            }
         }
         previousCosine = largestCosine.value
         if gramInWorkingPrecision {
-            if largestCosine.value < 1e-4 { gramInWorkingPrecision = false }
+            if largestCosine.value < 2e-3 { gramInWorkingPrecision = false }
         } else if transformed == 0 {
             return sweep
         }
@@ -74,9 +86,10 @@ func orthogonalizeRowsBlocked<T: LinalgScalar>(_ x: MutableMatrixView<T>, accumu
 
 /// One pair of blocks (row ranges `ranges[blocks.0]` and `ranges[blocks.1]` of X, p rows): the
 /// rows' Gram matrix G in Double (for Float rows formed in Float when `gramInWorkingPrecision`,
-/// else from the rows widened to Double), its approximate eigenvectors, and the rotation of the
-/// rows (and of the accumulator's rows). Reports the largest relative cosine seen; returns false
-/// when the rows were already orthogonal.
+/// else from `widened`, X in Double, whose rows of the pair are brought up to date when they are
+/// transformed), its approximate eigenvectors, and the rotation of the rows (and of the
+/// accumulator's rows). Reports the largest relative cosine seen; returns false when the rows were
+/// already orthogonal.
 ///
 /// With `crossFirst` (late sweeps, where most pairs are already orthogonal) only the b×b cross
 /// block of G is formed first (2b²n flops, against 2p²n for G): the pair is done when its cosines
@@ -87,12 +100,11 @@ func orthogonalizeRowsBlocked<T: LinalgScalar>(_ x: MutableMatrixView<T>, accumu
 /// Cosines are measured against squared norms summed in the same precision as G.
 func orthogonalizeBlockPair<T: LinalgScalar>(_ x: MutableMatrixView<T>, blocks: (Int, Int), of ranges: [Range<Int>],
                                              accumulator: MutableMatrixView<T>?, tolerance: Double, negligible: Double,
-                                             gramInWorkingPrecision: Bool, crossFirst: Bool, verified: SendableFlags,
-                                             largestCosine: SendableMaximum) -> Bool {
+                                             gramInWorkingPrecision: Bool, widened: MutableMatrixView<Double>?,
+                                             crossFirst: Bool, verified: SendableFlags, largestCosine: SendableMaximum) -> Bool {
     let (first, second) = (ranges[blocks.0], ranges[blocks.1])
     let rows = Array(first) + Array(second)
     let (b0, p) = (first.count, rows.count)
-    let inWorkingPrecision = gramInWorkingPrecision || T.self == Double.self
     /// The pair's rows of X, gathered once for the whole Gram matrix and the rotation.
     var gathered: Matrix<T>? = nil
     func pairRows() -> Matrix<T> {
@@ -101,41 +113,36 @@ func orthogonalizeBlockPair<T: LinalgScalar>(_ x: MutableMatrixView<T>, blocks: 
         gathered = rowsOfPair
         return rowsOfPair
     }
-    let widened: Matrix<Double>? = inWorkingPrecision ? nil : pairRows().converted()
-    /// G's rows `a` and columns `b` (ranges of the pair's rows, each within one block or the whole pair).
-    func gram(_ a: Range<Int>, _ b: Range<Int>) -> Matrix<Double> {
-        if let widened {
-            var product = Matrix<Double>(rows: a.count, columns: b.count)
-            widened.withView { w in
-                product.withMutableView { g in
-                    gemm(w.submatrix(row: a.lowerBound, column: 0, rows: a.count, columns: w.columns),
-                         w.submatrix(row: b.lowerBound, column: 0, rows: b.count, columns: w.columns).transposed,
-                         into: g, threads: 1)
-                }
-            }
-            return product
-        }
-        func rowsOfX(_ local: Range<Int>) -> (view: MatrixView<T>, copy: Matrix<T>?) {
+    /// G's rows `a` and columns `b` (ranges of the pair's rows, each within one block or the whole
+    /// pair) from the rows of `m` (X, or X widened): views of `m` within a block, the pair's rows
+    /// gathered (`whole`) for the whole pair.
+    func gram<S: LinalgScalar>(_ m: MutableMatrixView<S>, _ whole: () -> Matrix<S>, _ a: Range<Int>, _ b: Range<Int>) -> Matrix<Double> {
+        func rowsOf(_ local: Range<Int>) -> (view: MatrixView<S>, copy: Matrix<S>?) {
             if local.count == p {
-                let copy = pairRows()
+                let copy = whole()
                 return (copy.withView { $0 }, copy)
             }
             let start = local.lowerBound < b0 ? first.lowerBound + local.lowerBound : second.lowerBound + local.lowerBound - b0
-            return (x.submatrix(row: start, column: 0, rows: local.count, columns: x.columns).view, nil)
+            return (m.submatrix(row: start, column: 0, rows: local.count, columns: m.columns).view, nil)
         }
-        let (left, right) = (rowsOfX(a), a == b ? nil : rowsOfX(b))
-        var product = Matrix<T>(rows: a.count, columns: b.count)
+        let (left, right) = (rowsOf(a), a == b ? nil : rowsOf(b))
+        var product = Matrix<S>(rows: a.count, columns: b.count)
         withExtendedLifetime((left.copy, right?.copy)) {
             product.withMutableView { g in gemm(left.view, (right ?? left).view.transposed, into: g, threads: 1) }
         }
         return product.converted()
     }
-    let squaredNorms: [Double] = (0..<p).map { k in
+    func gram(_ a: Range<Int>, _ b: Range<Int>) -> Matrix<Double> {
+        if let widened { return gram(widened, { gatherRows(widened, rows) }, a, b) }
+        return gram(x, pairRows, a, b)
+    }
+    let squaredNorms: [Double] = rows.map { row in
         if let widened {
-            return widened.withView { w in dot(w.base + k &* w.rowStride, w.base + k &* w.rowStride, count: w.columns) }
+            let wide = UnsafePointer(widened.base + row &* widened.leadingDimension)
+            return dot(wide, wide, count: widened.columns)
         }
-        let row = UnsafePointer(x.base + rows[k] &* x.leadingDimension)
-        return Double(dot(row, row, count: x.columns))
+        let narrow = UnsafePointer(x.base + row &* x.leadingDimension)
+        return Double(dot(narrow, narrow, count: x.columns))
     }
     // A Float G holds the squared norms of rows below √(least normal/ε) without their digits:
     // such rows wait for the Double sweeps.
@@ -174,13 +181,19 @@ func orthogonalizeBlockPair<T: LinalgScalar>(_ x: MutableMatrixView<T>, blocks: 
     // One sweep of rotations on G makes the rows nearly orthogonal; the outer sweeps finish the job
     // (measured with the rows sorted by norm, 2 threads: one inner sweep beat two by 25–35 %, and
     // b = 32 beat 16, 24, 40 and 48 by 6–40 % at 768² and 1024², and 24 also at the other shapes).
-    let wt: Matrix<T> = diagonalizingRotations(&g, sweeps: 1).converted()
+    let wt: Matrix<T> = (choleskyJacobiRotations(g, sweeps: 1) ?? diagonalizingRotations(&g, sweeps: 1)).converted()
     func rotate(_ m: MutableMatrixView<T>, rows source: Matrix<T>) {
         var result = Matrix<T>(rows: p, columns: m.columns)
         wt.withView { a in source.withView { b in result.withMutableView { c in gemm(a, b, into: c, threads: 1) } } }
         scatterRows(result, into: m, rows)
     }
     rotate(x, rows: pairRows())
+    if let widened {
+        for row in rows {
+            let (narrow, wide) = (x.base + row &* x.leadingDimension, widened.base + row &* widened.leadingDimension)
+            for k in 0..<x.columns { wide[k] = Double(narrow[k]) }
+        }
+    }
     if let accumulator { rotate(accumulator, rows: gatherRows(accumulator, rows)) }
     return true
 }

@@ -136,8 +136,9 @@ func bidiagonalSVD<T: LinalgScalar>(_ a: Matrix<T>, vectors: Bool, leading: Int,
 /// what they are kept for: when the pivoted R's diagonal falls by more than 1/√ε (|r₁₁/rₙₙ| ≈ the
 /// spread of the singular values up to modest factors, R's pivoting being rank revealing; it is
 /// a lower bound of κ(R)), or R is rank deficient. Otherwise U_R is formed after the iteration
-/// (`JacobiLeftVectors`: U_R = orth(R·V_R·Σ⁻¹)), backward stable and as accurate as the
-/// bidiagonal path's vectors, at the cost of about two sweeps' worth of the accumulation.
+/// (`JacobiLeftVectors`: U_R = orth(R·V_R·Σ⁻¹), and on the tall route Q₁·U_R directly,
+/// `JacobiPreconditioning.leftVectors(fromRightVectors:sigma:threads:)`), backward stable and as
+/// accurate as the bidiagonal path's vectors, at the cost of about two sweeps' worth of the accumulation.
 ///
 /// Relative accuracy: only rows of R past its numerical rank (a drop by 1/ε along the pivoted diagonal)
 /// or of norm below λ/ε (subnormal scale) are treated as zero (`JacobiPreconditioning` explains the grading, `orthogonalizeRowsBlocked`
@@ -176,11 +177,13 @@ func jacobiSVD<T: LinalgScalar>(_ a: Matrix<T>, vectors: Bool, threads: Int) thr
         for j in 0..<n { vtOfR[row, j] = T(Double(x[i, j]) * inverse) }
     }
     vtOfR.withMutableView { completeOrthonormalRows($0, missing: missing) }
-    let leftOfR = rotations.map { rotations in Matrix<T>(rows: n, columns: n) { i, j in rotations[order[j], i] } }
-        ?? JacobiLeftVectors.reorthogonalized(r, vtOfR, order.map { norms[$0] }, threads: threads)
     let columnOrder = preconditioning.columnOrder
     var vt = Matrix<T>(rows: n, columns: n)
     for i in 0..<n { for j in 0..<n { vt[i, columnOrder[j]] = vtOfR[i, j] } }
+    guard let rotations else {
+        return (preconditioning.leftVectors(fromRightVectors: vt, sigma: order.map { norms[$0] }, threads: threads), sigma, vt)
+    }
+    let leftOfR = Matrix<T>(rows: n, columns: n) { i, j in rotations[order[j], i] }
     return (preconditioning.leftVectors(leftOfR, threads: threads), sigma, vt)
 }
 

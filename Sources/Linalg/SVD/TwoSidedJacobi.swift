@@ -1,6 +1,8 @@
 /// Cyclic two-sided Jacobi on a symmetric A for at most `sweeps` sweeps (A ends nearly diagonal,
 /// Wᵀ·A·W), returning Wᵀ: its rows are the rotated basis, so X ← Wᵀ·X has Gram matrix WᵀAW; the
-/// inner step of the block one-sided Jacobi (`orthogonalizeBlockPair`). Rotations with
+/// inner step of the block one-sided Jacobi (`orthogonalizeBlockPair`) for pairs of rows whose
+/// Gram matrix has no Cholesky factor (`choleskyJacobiRotations` is the same sweep, one-sided and
+/// vectorized, for the others). Rotations with
 /// |a_ij| ≤ ε·√(a_ii·a_jj) are skipped; the others annihilate a_ij and set the 2×2 block to
 /// diag(a_ii − t·a_ij, a_jj + t·a_ij) (Rutishauser's formulas; t = tan of the angle, |angle| ≤ π/4).
 ///

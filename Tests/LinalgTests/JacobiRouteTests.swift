@@ -7,8 +7,9 @@ import XCTest
 /// (`lapackRatios` below 50) and bitwise the same on 1, 2 and 3 threads:
 /// - not graded: Float pivoted QR, the iteration without accumulated rotations, U from R·V·Σ⁻¹
 ///   made orthonormal (`JacobiLeftVectors`);
-/// - tall (m ≥ 2n) with even rows: the blocked QR of A first, then the pivoted QR of its R₀; tall
-///   with graded rows but an R that does not look graded: the pivoted QR of A itself, then as above;
+/// - tall (m ≥ 2n) with even rows: the blocked QR of A first; its R₀ is R when its estimated κ₁ is
+///   small, else the pivoted QR of R₀ follows; tall with graded rows but an R that does not look
+///   graded: the pivoted QR of A itself, then as above;
 /// - graded (R's diagonal falling by more than 1/√ε) or rank deficient: the QR in Double and
 ///   accumulated rotations;
 /// - wide: the transpose's SVD.
@@ -18,15 +19,16 @@ import XCTest
 /// up to 21 on the uniform matrices and 47–48 on the one with κ(A) = 1000 (R's diagonal still
 /// spread by less than 1/√ε, so it takes that route).
 final class JacobiRouteTests: XCTestCase {
-    enum Route { case leftVectorsFromR, tall, accumulated }
+    enum Route { case leftVectorsFromR, tall, tallUnpivoted, accumulated }
 
     /// B (uniform entries, well conditioned) with rows scaled by 10^(−rowDecades·t) and columns by
     /// 10^(−columnDecades·t), t evenly spaced over [0, 1] in a shuffled order; `rank` < min(m, n)
     /// makes B the product of m×rank and rank×n factors, `condition` makes it Q₁·diag(σ)·Q₂ᵀ with σ
-    /// geometric from 1 to 1/condition and Q₁, Q₂ random orthonormal.
+    /// geometric from 1 to 1/condition and Q₁, Q₂ random orthonormal; `unitRows` scales B's rows to
+    /// norm 1 (which changes κ by at most the spread of the row norms).
     func matrix(_ m: Int, _ n: Int, rowDecades: Double = 0, columnDecades: Double = 0, rank: Int? = nil,
-                condition: Double? = nil, _ generator: inout SeededGenerator) -> Matrix<Double> {
-        let b: Matrix<Double>
+                condition: Double? = nil, unitRows: Bool = false, _ generator: inout SeededGenerator) -> Matrix<Double> {
+        var b: Matrix<Double>
         if let condition {
             let r = min(m, n)
             let left = QRFactorization(Matrix<Double>.random(rows: m, columns: r, using: &generator)).q
@@ -38,6 +40,12 @@ final class JacobiRouteTests: XCTestCase {
                         Matrix<Double>.random(rows: rank, columns: n, using: &generator))
         } else {
             b = .random(rows: m, columns: n, using: &generator)
+        }
+        if unitRows {
+            for i in 0..<m {
+                let norm = (0..<n).reduce(0.0) { $0 + b[i, $1] * b[i, $1] }.squareRoot()
+                for j in 0..<n { b[i, j] /= norm }
+            }
         }
         func grading(_ count: Int, _ decades: Double) -> [Double] {
             (0..<count).map { pow(10, -decades * Double($0) / Double(max(1, count - 1))) }.shuffled(using: &generator)
@@ -54,7 +62,8 @@ final class JacobiRouteTests: XCTestCase {
         let diagonal = (0..<n).map { abs(Double(r[$0, $0])) }
         let rankDeficient = (1..<n).contains { diagonal[$0] < Double(T.ulpOfOne) * diagonal[$0 - 1] }
         if rankDeficient || diagonal[0] > diagonal[n - 1] / Double(T.ulpOfOne).squareRoot() { return .accumulated }
-        return preconditioning.leading == nil ? .leftVectorsFromR : .tall
+        if preconditioning.leading == nil { return .leftVectorsFromR }
+        return preconditioning.pivoted == nil ? .tallUnpivoted : .tall
     }
 
     func check<T: LinalgScalar>(_ a: Matrix<T>, expecting expected: Route, _ label: String) throws {
@@ -78,19 +87,21 @@ final class JacobiRouteTests: XCTestCase {
                 (matrix(150, 150, &generator), .leftVectorsFromR, "150² uniform"),
                 (matrix(161, 97, &generator), .leftVectorsFromR, "161×97 uniform"),
                 (matrix(150, 150, condition: 1000, &generator), .leftVectorsFromR, "150² κ 1000"),
-                (matrix(400, 130, &generator), .tall, "400×130 uniform"),
-                (matrix(260, 130, &generator), .tall, "260×130 uniform (m = 2n)"),
+                (matrix(400, 130, &generator), .tallUnpivoted, "400×130 uniform"),
+                (matrix(260, 130, &generator), .tallUnpivoted, "260×130 uniform (m = 2n)"),
+                (matrix(400, 130, condition: 2000, unitRows: true, &generator), .tall, "400×130 κ 2000 (R₀ pivoted)"),
                 (matrix(400, 130, rowDecades: 6, &generator), .leftVectorsFromR, "400×130 graded rows (A itself pivoted)"),
                 (matrix(400, 130, rowDecades: 6, columnDecades: 6, &generator), .accumulated, "400×130 graded both"),
                 (matrix(150, 150, columnDecades: 6, &generator), .accumulated, "150² graded columns"),
                 (matrix(161, 97, rowDecades: 4, columnDecades: 4, &generator), .accumulated, "161×97 graded both"),
                 (matrix(200, 150, rank: 75, &generator), .accumulated, "200×150 rank 75"),
-                (matrix(130, 400, &generator), .tall, "130×400 uniform (wide)"),
+                (matrix(130, 400, &generator), .tallUnpivoted, "130×400 uniform (wide)"),
             ]
             for (a, expected, label) in cases {
                 try check(a.converted(to: Float.self), expecting: expected, "seed \(seed) Float \(label)")
             }
             try check(matrix(161, 97, &generator), expecting: .leftVectorsFromR, "seed \(seed) Double 161×97 uniform")
+            try check(matrix(400, 130, &generator), expecting: .tallUnpivoted, "seed \(seed) Double 400×130 uniform")
             try check(matrix(161, 97, columnDecades: 10, &generator), expecting: .accumulated, "seed \(seed) Double 161×97 graded columns")
         }
     }

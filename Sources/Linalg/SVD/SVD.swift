@@ -136,9 +136,10 @@ func bidiagonalSVD<T: LinalgScalar>(_ a: Matrix<T>, vectors: Bool, leading: Int,
 /// what they are kept for: when the pivoted R's diagonal falls by more than 1/√ε (|r₁₁/rₙₙ| ≈ the
 /// spread of the singular values up to modest factors, R's pivoting being rank revealing; it is
 /// a lower bound of κ(R)), or R is rank deficient. Otherwise U_R is formed after the iteration
-/// (`JacobiLeftVectors`: U_R = orth(R·V_R·Σ⁻¹), and on the tall route Q₁·U_R directly,
-/// `JacobiPreconditioning.leftVectors(fromRightVectors:sigma:threads:)`), backward stable and as
-/// accurate as the bidiagonal path's vectors, at the cost of about two sweeps' worth of the accumulation.
+/// (`JacobiLeftVectors`: U_R = orth(R·V_R·Σ⁻¹), formed as orth(A·V·Σ⁻¹) = P_rᵀ·Q·U_R, or on the tall
+/// route orth(R₀·V·Σ⁻¹) = Q₁·U_R, `JacobiPreconditioning.leftVectors(of:rightVectors:sigma:threads:)`),
+/// backward stable and as accurate as the bidiagonal path's vectors, at the cost of about two
+/// sweeps' worth of the accumulation.
 ///
 /// Relative accuracy: only rows of R past its numerical rank (a drop by 1/ε along the pivoted diagonal)
 /// or of norm below λ/ε (subnormal scale) are treated as zero (`JacobiPreconditioning` explains the grading, `orthogonalizeRowsBlocked`
@@ -181,7 +182,7 @@ func jacobiSVD<T: LinalgScalar>(_ a: Matrix<T>, vectors: Bool, threads: Int) thr
     var vt = Matrix<T>(rows: n, columns: n)
     for i in 0..<n { for j in 0..<n { vt[i, columnOrder[j]] = vtOfR[i, j] } }
     guard let rotations else {
-        return (preconditioning.leftVectors(fromRightVectors: vt, sigma: order.map { norms[$0] }, threads: threads), sigma, vt)
+        return (preconditioning.leftVectors(of: a, rightVectors: vt, sigma: order.map { norms[$0] }, threads: threads), sigma, vt)
     }
     let leftOfR = Matrix<T>(rows: n, columns: n) { i, j in rotations[order[j], i] }
     return (preconditioning.leftVectors(leftOfR, threads: threads), sigma, vt)

@@ -28,6 +28,16 @@ public struct Matrix<Scalar: LinalgScalar>: Sendable, Equatable {
         self.elements = elements
     }
 
+    /// A `rows × columns` matrix whose elements are left as the allocator gave them: only for
+    /// buffers that are written in full before any element is read (a copy, or a GEMM with β = 0,
+    /// which never reads C), where zeroing them first would be a wasted pass over memory.
+    init(uninitializedRows rows: Int, columns: Int) {
+        precondition(rows >= 0 && columns >= 0, "matrix dimensions must be non-negative")
+        self.rows = rows
+        self.columns = columns
+        self.elements = Array(unsafeUninitializedCapacity: rows * columns) { _, count in count = rows * columns }
+    }
+
     /// A matrix whose element (i, j) is `entry(i, j)`.
     @_specialize(exported: true, where Scalar == Float)
     @_specialize(exported: true, where Scalar == Double)
@@ -42,7 +52,9 @@ public struct Matrix<Scalar: LinalgScalar>: Sendable, Equatable {
     @_specialize(exported: true, where Scalar == Float)
     @_specialize(exported: true, where Scalar == Double)
     public static func identity(_ n: Int) -> Matrix {
-        Matrix(rows: n, columns: n) { i, j in i == j ? 1 : 0 }
+        var identity = Matrix(rows: n, columns: n)
+        for i in 0..<n { identity.elements[i * n + i] = 1 }
+        return identity
     }
 
     /// Element (`row`, `column`); both must be in range.

@@ -126,7 +126,7 @@ func orthogonalizeBlockPair<T: LinalgScalar>(_ x: MutableMatrixView<T>, blocks: 
             return (m.submatrix(row: start, column: 0, rows: local.count, columns: m.columns).view, nil)
         }
         let (left, right) = (rowsOf(a), a == b ? nil : rowsOf(b))
-        var product = Matrix<S>(rows: a.count, columns: b.count)
+        var product = Matrix<S>(uninitializedRows: a.count, columns: b.count)
         withExtendedLifetime((left.copy, right?.copy)) {
             product.withMutableView { g in gemm(left.view, (right ?? left).view.transposed, into: g, threads: 1) }
         }
@@ -183,7 +183,7 @@ func orthogonalizeBlockPair<T: LinalgScalar>(_ x: MutableMatrixView<T>, blocks: 
     // b = 32 beat 16, 24, 40 and 48 by 6–40 % at 768² and 1024², and 24 also at the other shapes).
     let wt: Matrix<T> = (choleskyJacobiRotations(g, sweeps: 1) ?? diagonalizingRotations(&g, sweeps: 1)).converted()
     func rotate(_ m: MutableMatrixView<T>, rows source: Matrix<T>) {
-        var result = Matrix<T>(rows: p, columns: m.columns)
+        var result = Matrix<T>(uninitializedRows: p, columns: m.columns)
         wt.withView { a in source.withView { b in result.withMutableView { c in gemm(a, b, into: c, threads: 1) } } }
         scatterRows(result, into: m, rows)
     }
@@ -214,7 +214,7 @@ func sortRowsByNorm<T: LinalgScalar>(_ x: MutableMatrixView<T>, accumulator: Mut
 
 /// The listed rows of `m`, in that order, as a matrix.
 func gatherRows<T: LinalgScalar>(_ m: MutableMatrixView<T>, _ rows: [Int]) -> Matrix<T> {
-    var gathered = Matrix<T>(rows: rows.count, columns: m.columns)
+    var gathered = Matrix<T>(uninitializedRows: rows.count, columns: m.columns)
     gathered.withMutableView { g in
         for (k, row) in rows.enumerated() {
             (g.base + k &* g.leadingDimension).update(from: m.base + row &* m.leadingDimension, count: m.columns)

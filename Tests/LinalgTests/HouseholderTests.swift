@@ -171,4 +171,33 @@ final class HouseholderTests: XCTestCase {
             XCTAssertEqual(reduction.superdiagonal, reference.superdiagonal, "on \(threads) threads")
         }
     }
+
+    /// Applying stored reflectors in blocks of 128 (the default from 4096 rows), 64 or an odd 37 is the
+    /// same product: Q·C agrees across block sizes to rounding, and Qᵀ·(Q·C) = C, at sizes the
+    /// suite can afford (the default's switch itself is checked at its threshold).
+    func testReflectorBlockSizesGiveTheSameProduct() {
+        XCTAssertEqual(reflectorBlockSize(rows: 4095), 64)
+        XCTAssertEqual(reflectorBlockSize(rows: 4096), 128)
+        var generator = SeededGenerator(seed: 23)
+        for (m, k) in [(300, 200), (260, 130)] {
+            let qr = QRFactorization(Matrix<Double>.random(rows: m, columns: k, using: &generator))
+            let c = Matrix<Double>.random(rows: m, columns: 50, using: &generator)
+            let products = [128, 64, 37].map { blockSize in
+                var result = c
+                qr.factors.withView { stored in
+                    result.withMutableView { applyReflectors(stored, tau: qr.tau, to: $0, transpose: false, blockSize: blockSize) }
+                }
+                return result
+            }
+            let scale = frobenius(c) * Double(m) * Double.ulpOfOne
+            for other in products.dropFirst() {
+                XCTAssertLessThan(difference(products[0], other) / scale, 10, "\(m)×\(k): Q·C differs between block sizes")
+            }
+            var back = products[0]
+            qr.factors.withView { stored in
+                back.withMutableView { applyReflectors(stored, tau: qr.tau, to: $0, transpose: true, blockSize: 128) }
+            }
+            XCTAssertLessThan(difference(back, c) / scale, 10, "\(m)×\(k): Qᵀ·Q·C ≠ C with 128-reflector blocks")
+        }
+    }
 }

@@ -95,9 +95,10 @@ struct BlockReflector<T: LinalgScalar> {
 
 /// The product Q = H₀H₁⋯H_{k−1} of reflectors stored below the diagonal of `stored` (rows × k),
 /// applied from the left: C ← Q·C, or C ← Qᵀ·C when `transpose`. Blocks of `blockSize`
-/// reflectors go through `BlockReflector`; H_j touches rows j… only.
+/// reflectors (default `reflectorBlockSize(rows:)`) go through `BlockReflector`; H_j touches rows j… only.
 func applyReflectors<T: LinalgScalar>(_ stored: MatrixView<T>, tau: [T], to c: MutableMatrixView<T>,
-                                      transpose: Bool, blockSize: Int = 64, threads: Int? = nil) {
+                                      transpose: Bool, blockSize: Int? = nil, threads: Int? = nil) {
+    let blockSize = blockSize ?? reflectorBlockSize(rows: stored.rows)
     let k = tau.count
     precondition(stored.rows == c.rows && stored.columns >= k, "reflectors and C disagree in rows")
     let starts = Array(stride(from: 0, to: k, by: blockSize))
@@ -110,3 +111,10 @@ func applyReflectors<T: LinalgScalar>(_ stored: MatrixView<T>, tau: [T], to c: M
         block.apply(to: c.submatrix(row: start, column: 0, rows: rows, columns: c.columns), transpose: transpose, threads: threads)
     }
 }
+
+/// Reflectors per block when a product of reflectors is applied: each block reads and writes C
+/// once (three GEMMs with inner dimension b), so larger blocks pass over C fewer times, while T's
+/// b² and V's explicit zero triangle weigh more on a small C. Measured on the back-transformation
+/// of the bidiagonal SVD (two threads): 128 reflectors took 0.91× the time of 64 at 4096², the same
+/// at 2048² and 1.22× at 768²; hence 128 from 4096 rows.
+func reflectorBlockSize(rows: Int) -> Int { rows >= 4096 ? 128 : 64 }

@@ -10,6 +10,8 @@ struct BenchOptions {
     var algorithm: SVDAlgorithm? = nil
     /// The operations to time (the `op` column); nil: all of them.
     var operations: Set<String>? = nil
+    /// Band widths for the two-stage reduction's rows (`svd`): nil, the library's choice.
+    var bandwidths: [Int]? = nil
 
     init(_ arguments: [String]) {
         var iterator = arguments.makeIterator()
@@ -19,6 +21,7 @@ struct BenchOptions {
             case "--threads": threads = (iterator.next() ?? "").split(separator: ",").compactMap { Int($0) }
             case "--shapes": shapes = (iterator.next() ?? "").split(separator: ",").map(String.init)
             case "--reps": repetitions = Int(iterator.next() ?? "") ?? repetitions
+            case "--bandwidth": bandwidths = (iterator.next() ?? "").split(separator: ",").compactMap { Int($0) }
             case "--ops": operations = Set((iterator.next() ?? "").split(separator: ",").map(String.init))
             case "--algorithm":
                 guard let name = iterator.next(), let value = SVDAlgorithm(rawValue: name) else {

@@ -14,7 +14,7 @@ let largeSVDShapes = ["4096x4096", "11008x4096", "4096x11008"]
 /// back_transformation the divide and conquer with vectors. `--ops` picks some of these rows.
 func runSVDBenchmark(_ options: BenchOptions, algorithms: [SVDAlgorithm]) {
     if !options.json {
-        print("op                   algorithm   shape       threads  milliseconds")
+        print("op                   algorithm       shape           threads  milliseconds")
     }
     let shapes = (options.shapes ?? defaultSVDShapes).flatMap { $0 == "large" ? largeSVDShapes : [$0] }
     for shape in shapes {
@@ -32,36 +32,51 @@ func runSVDBenchmark(_ options: BenchOptions, algorithms: [SVDAlgorithm]) {
                 }
             }
         }
-        for threads in options.threads where options.times("reduction") || options.times("back_transformation") {
-            if options.times("reduction") {
-                reportSVDTime(op: "reduction", algorithm: "bidiagonal", shape: shape, threads: threads,
-                              seconds: medianSeconds(repetitions: options.repetitions) { _ = reduceToBidiagonal(a, threads: threads) },
-                              json: options.json)
+        for threads in options.threads {
+            timeStages(a, shape: shape, name: "one_stage", threads: threads, options: options) {
+                Bidiagonalization($0, threads: threads)
             }
-            guard options.times("back_transformation") else { continue }
-            let (qr, reduction) = reduceToBidiagonal(a, threads: threads)
-            reportSVDTime(op: "back_transformation", algorithm: "bidiagonal", shape: shape, threads: threads,
-                          seconds: medianSeconds(repetitions: options.repetitions) {
-                              backTransform(qr, reduction, rows: max(a.rows, a.columns), threads: threads)
-                          }, json: options.json)
+            for b in options.bandwidths ?? [TwoStageBidiagonalization<Float>.defaultBandwidth] {
+                timeStages(a, shape: shape, name: "two_stage_b\(b)", threads: threads, options: options) {
+                    TwoStageBidiagonalization($0, bandwidth: b, threads: threads)
+                }
+            }
         }
     }
 }
 
+/// The `reduction` and `back_transformation` rows of one reduction (`reduce`: one or two stages).
+func timeStages<R: BidiagonalReduction<Float>>(_ a: Matrix<Float>, shape: String, name: String, threads: Int,
+                                               options: BenchOptions, reduce: (Matrix<Float>) -> R) {
+    if options.times("reduction") {
+        reportSVDTime(op: "reduction", algorithm: name, shape: shape, threads: threads,
+                      seconds: medianSeconds(repetitions: options.repetitions) {
+                          _ = reduceToBidiagonal(a, threads: threads, reduce)
+                      }, json: options.json)
+    }
+    guard options.times("back_transformation") else { return }
+    let (qr, reduction) = reduceToBidiagonal(a, threads: threads, reduce)
+    reportSVDTime(op: "back_transformation", algorithm: name, shape: shape, threads: threads,
+                  seconds: medianSeconds(repetitions: options.repetitions) {
+                      backTransform(qr, reduction, rows: max(a.rows, a.columns), threads: threads)
+                  }, json: options.json)
+}
+
 /// The bidiagonal path's first stage on `a`: the transpose of a wide matrix, a QR factorization
-/// first when rows ≥ 11/6 columns (the library's rule), then the bidiagonalization.
-func reduceToBidiagonal(_ a: Matrix<Float>, threads: Int) -> (QRFactorization<Float>?, Bidiagonalization<Float>) {
+/// first when rows ≥ 11/6 columns (the library's rule), then `reduce` (one or two stages).
+func reduceToBidiagonal<R: BidiagonalReduction<Float>>(_ a: Matrix<Float>, threads: Int, _ reduce: (Matrix<Float>) -> R)
+    -> (QRFactorization<Float>?, R) {
     let tall = a.rows >= a.columns ? a : a.transposed
     let qr = 6 * tall.rows >= 11 * tall.columns ? QRFactorization(tall, threads: threads) : nil
-    return (qr, Bidiagonalization(qr?.r ?? tall, threads: threads))
+    return (qr, reduce(qr?.r ?? tall))
 }
 
 /// The bidiagonal path's back-transformation for all n vectors: U = [Q]·Q_B·[I; 0] (`rows` × n)
 /// and V = P_B·I (the divide and conquer's U_B and V_B replaced by identities: the cost does not
 /// depend on their entries).
-func backTransform(_ qr: QRFactorization<Float>?, _ reduction: Bidiagonalization<Float>, rows: Int, threads: Int) {
-    let n = reduction.factors.columns
-    var u = Matrix<Float>(rows: reduction.factors.rows, columns: n) { i, j in i == j ? 1 : 0 }
+func backTransform<R: BidiagonalReduction<Float>>(_ qr: QRFactorization<Float>?, _ reduction: R, rows: Int, threads: Int) {
+    let n = reduction.diagonal.count
+    var u = Matrix<Float>(rows: reduction.rows, columns: n) { i, j in i == j ? 1 : 0 }
     reduction.multiplyQ(&u, threads: threads)
     if let qr {
         var full = Matrix<Float>(rows: rows, columns: n)
@@ -76,7 +91,7 @@ func backTransform(_ qr: QRFactorization<Float>?, _ reduction: Bidiagonalization
 func reportSVDTime(op: String, algorithm: String, shape: String, threads: Int, seconds: Double, json: Bool) {
     report([("op", op), ("algorithm", algorithm), ("shape", shape), ("threads", threads), ("seconds", seconds)], json: json,
            row: op.padding(toLength: 21, withPad: " ", startingAt: 0)
-               + [algorithm, shape].map { $0.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined()
+               + [algorithm, shape].map { $0.padding(toLength: 16, withPad: " ", startingAt: 0) }.joined()
                + String(format: "%7d %12.1f", threads, seconds * 1000))
 }
 

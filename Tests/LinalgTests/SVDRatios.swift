@@ -4,6 +4,11 @@
 /// ‖UᵀU − I‖_F/(m·ε) and ‖VᵀV − I‖_F/(n·ε), computed in Double on A and σ normalized by A's
 /// largest entry; LAPACK accepts an SVD whose ratios are below 50.
 func lapackRatios<T: LinalgScalar>(_ a: Matrix<T>, _ svd: SVD<T>) -> (residual: Double, u: Double, v: Double) {
+    lapackRatios(a, u: svd.u, sigma: svd.singularValues, vt: svd.vt)
+}
+
+/// The same ratios for an SVD given by its factors (U m × r, σ, Vᵀ r × n).
+func lapackRatios<T: LinalgScalar>(_ a: Matrix<T>, u: Matrix<T>, sigma: [T], vt: Matrix<T>) -> (residual: Double, u: Double, v: Double) {
     let (m, n) = (a.rows, a.columns), r = min(m, n)
     let eps = Double(T.ulpOfOne)
     let scale = max(a.elements.map { abs(Double($0)) }.max() ?? 0, Double.leastNormalMagnitude)
@@ -11,7 +16,7 @@ func lapackRatios<T: LinalgScalar>(_ a: Matrix<T>, _ svd: SVD<T>) -> (residual: 
     for i in 0..<m {
         for j in 0..<n {
             var sum = 0.0
-            for p in 0..<r { sum += Double(svd.u[i, p]) * (Double(svd.singularValues[p]) / scale) * Double(svd.vt[p, j]) }
+            for p in 0..<r { sum += Double(u[i, p]) * (Double(sigma[p]) / scale) * Double(vt[p, j]) }
             let aij = Double(a[i, j]) / scale
             residual += (aij - sum) * (aij - sum)
             norm += aij * aij
@@ -30,6 +35,6 @@ func lapackRatios<T: LinalgScalar>(_ a: Matrix<T>, _ svd: SVD<T>) -> (residual: 
     }
     let residualRatio = norm == 0 ? residual.squareRoot() / eps : residual.squareRoot() / (norm.squareRoot() * Double(max(m, n)) * eps)
     return (residualRatio,
-            orthogonality(r, m) { Double(svd.u[$0, $1]) } / (Double(max(1, m)) * eps),
-            orthogonality(r, n) { Double(svd.vt[$1, $0]) } / (Double(max(1, n)) * eps))
+            orthogonality(r, m) { Double(u[$0, $1]) } / (Double(max(1, m)) * eps),
+            orthogonality(r, n) { Double(vt[$1, $0]) } / (Double(max(1, n)) * eps))
 }

@@ -108,6 +108,60 @@ final class SVDTests: XCTestCase {
         try check(matrix(.uniform, 768, 768, Float.self, &generator), .auto, "Float uniform 768²", threads: 2)
     }
 
+    /// The bidiagonal path with the two-stage reduction (band, then bulge chase) forced, on every
+    /// matrix kind (tiny and huge at unit scale, as `SVD` hands them over), square and tall (the
+    /// QR route from m ≥ 11n/6), band widths that divide n and that do not: LAPACK's three ratios
+    /// below 50, σ sorted and non-negative, the values-only σ and the one-stage σ equal to it
+    /// within 8·m·ε·σ₁. (Wide matrices reach the path as their transpose.)
+    func testTwoStagePathAllKinds() throws {
+        var generator = SeededGenerator(seed: 34)
+        func check<T: LinalgScalar>(_ a: Matrix<T>, bandwidth: Int, _ label: String) throws {
+            let largest = a.elements.map { abs($0) }.max() ?? 0
+            let scaled = largest > 0 ? UnitScaling.apply(to: a, largest: largest).0 : a
+            let (m, n) = (a.rows, a.columns)
+            let svd = try BidiagonalPathSVD(scaled, leading: n, threads: 2, stages: .two(bandwidth: bandwidth))
+            let u = try svd.leftVectors(0..<n, threads: 2)
+            for p in 0..<n {
+                XCTAssertGreaterThanOrEqual(svd.sigma[p], 0, label)
+                if p > 0 { XCTAssertGreaterThanOrEqual(svd.sigma[p - 1], svd.sigma[p], label) }
+            }
+            let (residual, uRatio, vRatio) = lapackRatios(scaled, u: u, sigma: svd.sigma, vt: svd.vt)
+            XCTAssertLessThan(residual, 50, "\(label): residual")
+            XCTAssertLessThan(uRatio, 50, "\(label): UᵀU − I")
+            XCTAssertLessThan(vRatio, 50, "\(label): VᵀV − I")
+            let valuesOnly = try BidiagonalPathSVD.singularValues(of: scaled, threads: 2, stages: .two(bandwidth: bandwidth))
+            let oneStage = try BidiagonalPathSVD.singularValues(of: scaled, threads: 2, stages: .one)
+            let tolerance = 8 * Double(m) * Double(T.ulpOfOne) * Double(svd.sigma.first ?? 0)
+            for p in 0..<n {
+                XCTAssertEqual(Double(valuesOnly[p]), Double(svd.sigma[p]), accuracy: tolerance, "\(label): values only σ[\(p)]")
+                XCTAssertEqual(Double(oneStage[p]), Double(svd.sigma[p]), accuracy: tolerance, "\(label): one-stage σ[\(p)]")
+            }
+        }
+        for (m, n, b) in [(40, 40, 8), (37, 37, 5), (45, 30, 6), (90, 40, 7), (33, 33, 32), (3, 2, 4)] {
+            for kind in Kind.allCases {
+                try check(matrix(kind, m, n, Float.self, &generator), bandwidth: b, "Float \(kind) \(m)×\(n) band \(b)")
+            }
+        }
+        for kind in [Kind.uniform, .graded, .rankDeficient, .repeatedColumns, .tiny, .huge] {
+            try check(matrix(kind, 41, 36, Double.self, &generator), bandwidth: 6, "Double \(kind) 41×36 band 6")
+        }
+    }
+
+    /// The library's own choice at a size where values only go through the band (n ≥ 1024) and
+    /// the full SVD, with 2n vectors, does not: the same σ both ways, within 8·m·ε·σ₁.
+    func testValuesOnlyTakeTheBandFromOrder1024() throws {
+        XCTAssertTrue(BidiagonalPathSVD<Float>.reducesInTwoStages(columns: 1030, vectorColumns: 0))
+        XCTAssertFalse(BidiagonalPathSVD<Float>.reducesInTwoStages(columns: 1030, vectorColumns: 2 * 1030))
+        var generator = SeededGenerator(seed: 35)
+        let a = Matrix<Float>.random(rows: 1100, columns: 1030, using: &generator)
+        let sigma = try SVD<Float>.singularValues(of: a, algorithm: .bidiagonal, threads: 2)
+        let oneStage = try SVD(a, algorithm: .bidiagonal, threads: 2).singularValues
+        for p in 0..<1030 {
+            XCTAssertEqual(Double(sigma[p]), Double(oneStage[p]), accuracy: 8 * 1100 * Double(Float.ulpOfOne) * Double(oneStage[0]),
+                           "σ[\(p)]")
+        }
+    }
+
     /// Float singular values against an independent computation in Double (one-sided Jacobi on
     /// the same matrix): the Float values may differ by O(max(m,n)·ε_Float·σ₁).
     func testSingularValuesAgainstDoublePrecision() throws {

@@ -79,8 +79,9 @@ struct BlockReflector<T: LinalgScalar> {
             }
             return
         }
-        var w = Matrix<T>(rows: b, columns: c.columns)
-        var tw = Matrix<T>(rows: b, columns: c.columns)
+        // Written in full by β = 0 GEMMs, which never read them.
+        var w = Matrix<T>(uninitializedRows: b, columns: c.columns)
+        var tw = Matrix<T>(uninitializedRows: b, columns: c.columns)
         v.withView { v in
             w.withMutableView { w in gemm(v.transposed, c.view, into: w, threads: threads) }
             t.withView { t in
@@ -118,3 +119,36 @@ func applyReflectors<T: LinalgScalar>(_ stored: MatrixView<T>, tau: [T], to c: M
 /// of the bidiagonal SVD (two threads): 128 reflectors took 0.91× the time of 64 at 4096², the same
 /// at 2048² and 1.22× at 768²; hence 128 from 4096 rows.
 func reflectorBlockSize(rows: Int) -> Int { rows >= 4096 ? 128 : 64 }
+
+extension BlockReflector {
+    /// C ← C·H = C − (C·V)·T·Vᵀ, or C·Hᵀ = C − (C·V)·Tᵀ·Vᵀ when `transpose`. C has as many columns
+    /// as V has rows. Cost: 4·rows·b·cols + b²·rows flops, almost all in GEMM; the rows of C are
+    /// independent, so threads take a band of rows each, as `apply(to:transpose:threads:)` takes
+    /// columns.
+    func applyFromRight(to c: MutableMatrixView<T>, transpose: Bool, threads: Int? = nil) {
+        let b = t.rows
+        if b == 0 || c.rows == 0 { return }
+        let flops = 4 * Double(c.rows) * Double(b) * Double(c.columns)
+        let bands = Parallelism.split(c.rows, into: Parallelism.threads(requested: threads, flops: flops),
+                                      grain: T.microKernel.rows)
+        if bands.count > 1 {
+            Parallelism.forEach(bands.count) { part in
+                let band = bands[part]
+                applyFromRight(to: c.submatrix(row: band.lowerBound, column: 0, rows: band.count, columns: c.columns),
+                               transpose: transpose, threads: 1)
+            }
+            return
+        }
+        var w = Matrix<T>(uninitializedRows: c.rows, columns: b)
+        var wt = Matrix<T>(uninitializedRows: c.rows, columns: b)
+        v.withView { v in
+            w.withMutableView { w in gemm(c.view, v, into: w, threads: 1) }
+            t.withView { t in
+                w.withView { w in
+                    wt.withMutableView { wt in gemm(w, transpose ? t.transposed : t, into: wt, threads: 1) }
+                }
+            }
+            wt.withView { wt in gemm(wt, v.transposed, into: c, alpha: -1, beta: 1, threads: 1) }
+        }
+    }
+}

@@ -52,6 +52,21 @@ public enum Parallelism {
     }
 }
 
+/// Runs `body(part)` for `part` in `0..<parts` on as many threads at once: the caller runs part 0
+/// and a new thread each of the others. For parts that wait on one another (a pipeline), which
+/// `Parallelism.forEach` cannot promise to run at the same time.
+func runConcurrently(_ parts: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    let finished = DispatchSemaphore(value: 0)
+    for part in 1..<max(1, parts) {
+        Thread {
+            body(part)
+            finished.signal()
+        }.start()
+    }
+    body(0)
+    for _ in 1..<max(1, parts) { finished.wait() }
+}
+
 /// A minimal mutual-exclusion lock for the few places where parallel parts share a result.
 final class Lock: @unchecked Sendable {
     private let mutex = Locked<Void>(())

@@ -108,6 +108,28 @@ final class TwoStageBidiagonalizationTests: XCTestCase {
         }
     }
 
+    /// The pipelined chase (two threads, each step after the previous sweep's overlapping steps)
+    /// gives bit for bit the bidiagonal and the reflectors of one sweep after the other.
+    func testPipelinedChaseIsThreadCountIndependent() {
+        for (n, b) in [(130, 8), (97, 13), (64, 32)] {
+            var generator = SeededGenerator(seed: UInt64(n * b))
+            let a = Matrix<Float>.random(rows: n, columns: n, using: &generator)
+            let band = BandReduction(a, bandwidth: b, threads: 1).band
+            let one = BulgeChase(band: band, order: n, bandwidth: b, threads: 1)
+            let two = BulgeChase(band: band, order: n, bandwidth: b, threads: 2)
+            XCTAssertEqual(one.diagonal, two.diagonal, "\(n) band \(b)")
+            XCTAssertEqual(one.superdiagonal, two.superdiagonal, "\(n) band \(b)")
+            var (q1, q2) = (Matrix<Float>.identity(n), Matrix<Float>.identity(n))
+            var (p1, p2) = (Matrix<Float>.identity(n), Matrix<Float>.identity(n))
+            q1.withMutableView { one.multiplyQ($0, threads: 1) }
+            q2.withMutableView { two.multiplyQ($0, threads: 1) }
+            p1.withMutableView { one.multiplyP($0, threads: 1) }
+            p2.withMutableView { two.multiplyP($0, threads: 1) }
+            XCTAssertEqual(q1.elements, q2.elements, "\(n) band \(b): Q₂")
+            XCTAssertEqual(p1.elements, p2.elements, "\(n) band \(b): P₂")
+        }
+    }
+
     /// The bidiagonal's singular values are A's: against the one-stage reduction's, through the
     /// same divide and conquer.
     func testSingularValuesAgreeWithTheOneStageReduction() throws {

@@ -37,11 +37,18 @@ struct ChaseReflectors<T: LinalgScalar> {
         taus = [T](repeating: 0, count: slots)
     }
 
-    /// Records the reflector of sweep i, step k: its first `length` entries from `vector`.
-    mutating func store(sweep i: Int, step k: Int, vector: UnsafePointer<T>, length: Int, tau: T) {
-        let slot = firstSlot[i] + k
-        for q in 0..<length { vectors[slot * bandwidth + q] = vector[q] }
-        taus[slot] = tau
+    /// Runs `body` with the storage open for writing (`ChaseSlots`), which threads may share as
+    /// long as each step's reflector is written by one of them.
+    mutating func withSlots<R>(_ body: (ChaseSlots<T>) -> R) -> R {
+        let b = bandwidth
+        return firstSlot.withUnsafeBufferPointer { first in
+            vectors.withUnsafeMutableBufferPointer { vectors in
+                taus.withUnsafeMutableBufferPointer { taus in
+                    body(ChaseSlots(vectors: vectors.baseAddress, taus: taus.baseAddress, firstSlot: first.baseAddress,
+                                    bandwidth: b))
+                }
+            }
+        }
     }
 
     /// C ← Q·C for C with n rows: reflector by reflector when C has fewer than b columns, else in blocks.
@@ -105,5 +112,22 @@ struct ChaseReflectors<T: LinalgScalar> {
         }
         let groupTaus = (0..<count).map { taus[firstSlot[sweeps.lowerBound + $0] + k] }
         return (top, staircase.withView { BlockReflector(stored: $0, tau: groupTaus[...], threads: 1) })
+    }
+}
+
+/// Write access to a `ChaseReflectors`' storage during the chase: each (sweep, step) has its own
+/// slot, so concurrent writers of different steps never touch the same memory.
+struct ChaseSlots<T: LinalgScalar>: @unchecked Sendable {
+    let vectors: UnsafeMutablePointer<T>?
+    let taus: UnsafeMutablePointer<T>?
+    let firstSlot: UnsafePointer<Int>?
+    let bandwidth: Int
+
+    /// Records the reflector of sweep i, step k: its first `length` entries from `vector`.
+    func store(sweep i: Int, step k: Int, vector: UnsafePointer<T>, length: Int, tau: T) {
+        guard let vectors, let taus, let firstSlot else { preconditionFailure("a chase of order ≤ 1 makes no reflectors") }
+        let slot = firstSlot[i] + k
+        (vectors + slot * bandwidth).update(from: vector, count: length)
+        taus[slot] = tau
     }
 }

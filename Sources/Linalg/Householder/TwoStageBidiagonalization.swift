@@ -19,7 +19,7 @@ public struct TwoStageBidiagonalization<T: LinalgScalar>: BidiagonalReduction {
         precondition(a.rows >= a.columns, "bidiagonalization needs rows ≥ columns")
         let b = max(1, min(bandwidth, a.columns - 1))
         first = BandReduction(a, bandwidth: b, threads: threads)
-        second = BulgeChase(band: first.band, order: a.columns, bandwidth: b)
+        second = BulgeChase(band: first.band, order: a.columns, bandwidth: b, threads: threads)
         rows = a.rows
     }
 

@@ -5,11 +5,12 @@ import Linalg
 ///
 ///   linalg-bench gemm [--json] [--threads 1,2] [--shapes MxNxK,...] [--reps N]
 ///   linalg-bench svd  [--json] [--threads 1,2] [--shapes MxN,...|large] [--reps N] [--algorithm auto|bidiagonal|jacobi]
-///                    [--ops sgesdd_uv,sgesdd_s,polar,reduction,back_transformation]
+///                    [--ops sgesdd_uv,sgesdd_s,polar,truncated,reduction,back_transformation] [--bandwidth B,...]
 ///   linalg-bench factorizations [--json] [--threads 1,2] [--shapes MxN,...] [--reps N]
 let usage = """
     usage: linalg-bench gemm [--json] [--threads 1,2] [--shapes MxNxK,...] [--reps N]
            linalg-bench svd  [--json] [--threads 1,2] [--shapes MxN,...|large] [--reps N] [--algorithm NAME] [--ops OP,...]
+                             [--bandwidth B,...]
            linalg-bench factorizations [--json] [--threads 1,2] [--shapes MxN,...] [--reps N]
     """
 

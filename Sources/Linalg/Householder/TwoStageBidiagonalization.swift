@@ -9,13 +9,14 @@
 public struct TwoStageBidiagonalization<T: LinalgScalar>: BidiagonalReduction {
     private let first: BandReduction<T>
     private let second: BulgeChase<T>
+    /// m, the rows of A.
     public let rows: Int
 
-    /// Reduces `a` (m ≥ n) through a band of `bandwidth` b (≥ 1; at most n − 1 is used), on `threads`
-    /// threads (nil: ``Parallelism/maximumThreads``).
+    /// Reduces `a` (m ≥ n) through a band of `bandwidth` b (≥ 1; at most n − 1 is used; default
+    /// ``defaultBandwidth``), on `threads` threads (nil: ``Parallelism/maximumThreads``).
     @_specialize(exported: true, where T == Float)
     @_specialize(exported: true, where T == Double)
-    public init(_ a: Matrix<T>, bandwidth: Int, threads: Int?) {
+    public init(_ a: Matrix<T>, bandwidth: Int = defaultBandwidth, threads: Int? = nil) {
         precondition(a.rows >= a.columns, "bidiagonalization needs rows ≥ columns")
         let b = max(1, min(bandwidth, a.columns - 1))
         first = BandReduction(a, bandwidth: b, threads: threads)
@@ -28,7 +29,9 @@ public struct TwoStageBidiagonalization<T: LinalgScalar>: BidiagonalReduction {
     /// against 32, 48, 96 and 128).
     public static var defaultBandwidth: Int { 64 }
 
+    /// B's diagonal, n values.
     public var diagonal: [T] { second.diagonal }
+    /// B's superdiagonal, n − 1 values.
     public var superdiagonal: [T] { second.superdiagonal }
 
     /// C ← Q·C = Q₁·(Q₂·C) for C with m rows (Q₂ acts on the first n).
@@ -70,5 +73,6 @@ public protocol BidiagonalReduction<Scalar> {
 }
 
 extension Bidiagonalization: BidiagonalReduction {
+    /// m, the rows of A.
     public var rows: Int { factors.rows }
 }

@@ -76,14 +76,14 @@ struct BidiagonalPathSVD<T: LinalgScalar> {
     /// Whether the reduction of n columns goes through a band (`TwoStageBidiagonalization`) when
     /// `vectorColumns` singular vectors (left and right together) are to be formed from it. The
     /// band saves the memory-bound half of the one-stage reduction, a share that grows with n
-    /// (two threads, Zen 4: 0.8× its time at 1024², 0.75× at 2048², 0.5× at 4096²), and costs a
-    /// second back-transformation of ~3n² flops per vector. Measured break-even: about n/4
-    /// vectors at 1024² (none pay at 768²), n/2 at 2048², 1.5n at 4096²; so the band for values
-    /// only from n = 1024, for up to n/4 vectors from 1024, n/2 from 2048, and up to n vectors
-    /// (the polar factor: all right vectors, a few left ones) from 4096. The full SVD's 2n vectors
-    /// never take it.
+    /// (two threads, Zen 4: a sixth of its time at 1024², a quarter at 2048², half at 4096²), and
+    /// costs a second back-transformation of ~3n² flops per vector. Measured break-even: about n/4
+    /// vectors at 1024² (none pay at 768²), n/2 at 2048²; so the band for values only from
+    /// n = 1024, and for up to n/4 vectors from 1024, n/2 from 2048. The polar factor's n right
+    /// vectors came out even (0.90–1.05× the one-stage time, median 0.98, in ten rounds at 4096²,
+    /// 11008×4096 and 4096×11008) for n² more memory, and the full SVD's 2n vectors lose at every
+    /// size: both keep the one-stage reduction.
     static func reducesInTwoStages(columns n: Int, vectorColumns: Int) -> Bool {
-        if n >= 4096 { return vectorColumns <= n }
         if n >= 2048 { return vectorColumns <= n / 2 }
         if n >= 1024 { return vectorColumns <= n / 4 }
         return false

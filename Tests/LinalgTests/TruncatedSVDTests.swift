@@ -15,6 +15,38 @@ final class TruncatedSVDTests: XCTestCase {
         return Matrix(rows: m, columns: n) { i, j in Float((0..<r).reduce(0.0) { $0 + u[i, $1] * sigma[$1] * v[j, $1] }) }
     }
 
+    /// A truncated SVD of few vectors from n = 1024 goes through the two-stage reduction while the
+    /// full SVD does not: σ within 8·n·ε·σ₁ of the full SVD's, and the triplets to LAPACK's
+    /// standards — ‖A·V − U·Σ‖_F/(‖A‖_F·n·ε) and the orthogonality of U and V below 50.
+    func testFewVectorsOfALargeMatrixThroughTheBand() throws {
+        let (n, k) = (1030, 200)
+        XCTAssertTrue(BidiagonalPathSVD<Float>.reducesInTwoStages(columns: n, vectorColumns: 250))
+        var generator = SeededGenerator(seed: 17)
+        let a = Matrix<Float>.random(rows: n, columns: n, using: &generator)
+        let top = try TruncatedSVD(a, rank: k, threads: 2)
+        let full = try SVD(a, algorithm: .bidiagonal, threads: 2)
+        let eps = Double(Float.ulpOfOne), sigma1 = Double(full.singularValues[0])
+        for i in 0..<k {
+            XCTAssertEqual(Double(top.singularValues[i]), Double(full.singularValues[i]), accuracy: 8 * Double(n) * eps * sigma1,
+                           "σ[\(i)]")
+        }
+        let av = product(a, top.vt, transposeB: true)
+        var residual = 0.0, norm = 0.0
+        for i in 0..<n {
+            for j in 0..<k { residual += pow(Double(av[i, j]) - Double(top.u[i, j]) * Double(top.singularValues[j]), 2) }
+        }
+        for x in a.elements { norm += Double(x) * Double(x) }
+        XCTAssertLessThan(residual.squareRoot() / (norm.squareRoot() * Double(n) * eps), 50, "‖A·V − U·Σ‖")
+        func orthogonality(_ q: Matrix<Float>) -> Double {
+            let gram = product(q, q, transposeA: true)
+            var sum = 0.0
+            for i in 0..<k { for j in 0..<k { sum += pow(Double(gram[i, j]) - (i == j ? 1 : 0), 2) } }
+            return sum.squareRoot() / (Double(n) * eps)
+        }
+        XCTAssertLessThan(orthogonality(top.u), 50, "UᵀU − I")
+        XCTAssertLessThan(orthogonality(top.vt.transposed), 50, "VᵀV − I")
+    }
+
     /// Vectors formed for the k leading values only (top merge and back-transformations restricted
     /// to k columns) are bit for bit the first k of the full SVD, in every orientation and route —
     /// except the strong columns of U (σᵢ ≥ σ₁/128) on the bidiagonal path, which are A·vᵢ/σᵢ: there

@@ -1,11 +1,11 @@
 /// The bidiagonal path's SVD of an m×n matrix, m ≥ n, with the left vectors left implicit:
 /// [QR (when m ≥ 11n/6)] → bidiagonalization A = Q_B·B·P_Bᵀ (of R; in one stage, or in two
-/// through a band when few vectors are formed from a large matrix: `reducesInTwoStages`) → divide and conquer
-/// B = U_B·Σ·V_Bᵀ, with σ and Vᵀ = (P_B·V_B)ᵀ formed at once and U = [Q]·Q_B·[U_B; 0] formed
-/// column by column on demand (`leftVectors`). Applying the reflectors costs ~4mn per column,
-/// so a caller that needs few left vectors, or reads the strong ones off A
-/// (`DirectLeftVectors`), skips most of the back-transformation: the polar factor needs only
-/// its weak directions' columns.
+/// through a band when few vectors are formed from a large matrix: `reducesInTwoStages`) →
+/// divide and conquer B = U_B·Σ·V_Bᵀ, with σ and Vᵀ = (P_B·V_B)ᵀ formed at once and
+/// U = [Q]·Q_B·[U_B; 0] formed column by column on demand (`leftVectors`). Applying the
+/// reflectors costs ~4mn per column, so a caller that needs few left vectors, or reads the strong
+/// ones off A (`DirectLeftVectors`), skips most of the back-transformation: the polar factor
+/// needs only its weak directions' columns.
 ///
 /// A caller that can tell from the spectrum whether it will want any left vectors (`mayWantLeft`,
 /// asked of `BidiagonalSpectrum`'s O(n) counts) saves U_B too when it will not: about half of

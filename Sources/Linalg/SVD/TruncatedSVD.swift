@@ -1,10 +1,13 @@
 /// The k largest singular triplets of an m×n matrix, A·vᵢ = σᵢ·uᵢ for i < k: the full reduction
 /// (QR when tall, bidiagonalization, divide and conquer) with the vectors formed for the k leading
 /// values only. The top divide-and-conquer merge and the back-transformations then cost ∝ k
-/// instead of r = min(m, n). σ and Vᵀ are bit for bit the leading part of `SVD` (of U for a wide
-/// matrix), and so are the other vectors on the Jacobi path (r ≤ 16); on the bidiagonal path
-/// those with σᵢ ≥ σ₁/128 are A·vᵢ/σᵢ, one GEMM instead of applying the reflectors (and divide and
-/// conquer skips U_B when all k are strong), equal to `SVD`'s up to roundoff times σ₁/σᵢ.
+/// instead of r = min(m, n). Below r = 1024, or for k above r/4 (r/2 from r = 2048), σ and Vᵀ
+/// are bit for bit the leading part of `SVD` (of U for a wide matrix), and so are the other
+/// vectors on the Jacobi path (r ≤ 16); on the bidiagonal path those with σᵢ ≥ σ₁/128 are
+/// A·vᵢ/σᵢ, one GEMM instead of applying the reflectors (and divide and conquer skips U_B when all
+/// k are strong), equal to `SVD`'s up to roundoff times σ₁/σᵢ. Fewer vectors of a larger matrix
+/// go through the two-stage reduction (`TwoStageBidiagonalization`), whose σ and vectors agree
+/// with `SVD`'s to roundoff, not bit for bit.
 ///
 /// No subspace or Krylov iteration: on the flat spectral tails of merge inputs they need hundreds
 /// of iterations to reach full-SVD accuracy (docs/PERFORMANCE.md).

@@ -68,17 +68,12 @@ struct BlockReflector<T: LinalgScalar> {
     func apply(to c: MutableMatrixView<T>, transpose: Bool, threads: Int? = nil) {
         let b = t.rows
         if b == 0 || c.columns == 0 { return }
-        let flops = 4 * Double(c.rows) * Double(b) * Double(c.columns)
-        let bands = Parallelism.split(c.columns, into: Parallelism.threads(requested: threads, flops: flops),
-                                      grain: T.microKernel.columns)
-        if bands.count > 1 {
-            Parallelism.forEach(bands.count) { part in
-                let band = bands[part]
-                apply(to: c.submatrix(row: 0, column: band.lowerBound, rows: c.rows, columns: band.count),
-                      transpose: transpose, threads: 1)
-            }
-            return
+        let split = inBands(c.columns, grain: T.microKernel.columns, flops: 4 * Double(c.rows) * Double(b) * Double(c.columns),
+                            threads: threads) { band in
+            apply(to: c.submatrix(row: 0, column: band.lowerBound, rows: c.rows, columns: band.count),
+                  transpose: transpose, threads: 1)
         }
+        if split { return }
         // Written in full by β = 0 GEMMs, which never read them.
         var w = Matrix<T>(uninitializedRows: b, columns: c.columns)
         var tw = Matrix<T>(uninitializedRows: b, columns: c.columns)
@@ -92,6 +87,16 @@ struct BlockReflector<T: LinalgScalar> {
             tw.withView { tw in gemm(v, tw, into: c, alpha: -1, beta: 1, threads: threads) }
         }
     }
+}
+
+/// Runs `body` concurrently on bands of `count` independent rows or columns (bounds multiples of
+/// `grain`), one band per thread, when work of `flops` warrants more than one thread; returns
+/// whether it did. A caller that gets false does the work itself, unsplit.
+private func inBands(_ count: Int, grain: Int, flops: Double, threads: Int?, _ body: @Sendable (Range<Int>) -> Void) -> Bool {
+    let bands = Parallelism.split(count, into: Parallelism.threads(requested: threads, flops: flops), grain: grain)
+    guard bands.count > 1 else { return false }
+    Parallelism.forEach(bands.count) { body(bands[$0]) }
+    return true
 }
 
 /// The product Q = H₀H₁⋯H_{k−1} of reflectors stored below the diagonal of `stored` (rows × k),
@@ -128,17 +133,12 @@ extension BlockReflector {
     func applyFromRight(to c: MutableMatrixView<T>, transpose: Bool, threads: Int? = nil) {
         let b = t.rows
         if b == 0 || c.rows == 0 { return }
-        let flops = 4 * Double(c.rows) * Double(b) * Double(c.columns)
-        let bands = Parallelism.split(c.rows, into: Parallelism.threads(requested: threads, flops: flops),
-                                      grain: T.microKernel.rows)
-        if bands.count > 1 {
-            Parallelism.forEach(bands.count) { part in
-                let band = bands[part]
-                applyFromRight(to: c.submatrix(row: band.lowerBound, column: 0, rows: band.count, columns: c.columns),
-                               transpose: transpose, threads: 1)
-            }
-            return
+        let split = inBands(c.rows, grain: T.microKernel.rows, flops: 4 * Double(c.rows) * Double(b) * Double(c.columns),
+                            threads: threads) { band in
+            applyFromRight(to: c.submatrix(row: band.lowerBound, column: 0, rows: band.count, columns: c.columns),
+                           transpose: transpose, threads: 1)
         }
+        if split { return }
         var w = Matrix<T>(uninitializedRows: c.rows, columns: b)
         var wt = Matrix<T>(uninitializedRows: c.rows, columns: b)
         v.withView { v in
